@@ -1,0 +1,110 @@
+"""The one settings object: built once in an entrypoint, then passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Push services a stored subscription may point at. Anything else is refused, so a
+# subscription can never make a worker call an arbitrary or internal address.
+DEFAULT_PUSH_ORIGINS = (
+    "https://fcm.googleapis.com",
+    "https://updates.push.services.mozilla.com",
+    "https://web.push.apple.com",
+    "https://*.notify.windows.com",
+)
+
+SANDBOX_SENDGRID_KEY = "SG.sandbox-key.not-a-real-credential"
+SANDBOX_TWILIO_SID = "AC" + "0" * 32
+SANDBOX_TWILIO_TOKEN = "sandbox-token-not-a-real-credential"
+
+
+class Settings(BaseSettings):
+    """Every knob of aftercart; environment variables use the AFTERCART_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="AFTERCART_", frozen=True, extra="ignore")
+
+    # Kafka
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_partitions: int = Field(default=4, ge=1)
+    topic_prefix: str = "aftercart"
+
+    # Local broker (aftercart kafka start / up / demo)
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    data_dir: Path = Path(".aftercart")
+    cache_dir: Path = Path.home() / ".cache" / "aftercart"
+    kafka_heap: str = "512m"
+
+    # Provider sandbox
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8787
+
+    # Email (SendGrid). No key: the same client talks to the sandbox.
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_host: str | None = None
+    email_from: str = "orders@shop.example"
+    email_from_name: str = "Aftercart Demo Shop"
+
+    # SMS (Twilio). No credentials: the same client talks to the sandbox.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str = "+15005550006"
+    twilio_base_url: str | None = None
+
+    # Web push (VAPID)
+    vapid_private_key: SecretStr | None = None
+    vapid_subject: str = "mailto:ops@shop.example"
+    push_ttl_s: int = Field(default=86_400, ge=1)
+    push_allowed_origins: tuple[str, ...] = DEFAULT_PUSH_ORIGINS
+    push_allow_sandbox: bool = False
+
+    # Where providers call back (delivery receipts; the gateway).
+    public_url: str = "http://127.0.0.1:8080"
+
+    # Channel workers
+    channel_concurrency: int = Field(default=64, ge=1)
+    channel_batch: int = Field(default=500, ge=1)
+    channel_max_attempts: int = Field(default=5, ge=1)
+
+    log_level: str = "info"
+
+    @property
+    def sandbox_url(self) -> str:
+        """Base URL of the local provider sandbox."""
+        return f"http://{self.sandbox_host}:{self.sandbox_port}"
+
+    @property
+    def sendgrid_base_url(self) -> str:
+        """SendGrid API host: the real one with a key, the sandbox without."""
+        if self.sendgrid_host:
+            return self.sendgrid_host
+        return "https://api.sendgrid.com" if self.sendgrid_api_key else self.sandbox_url
+
+    @property
+    def sendgrid_key(self) -> SecretStr:
+        """The SendGrid key, or a placeholder the sandbox accepts."""
+        return self.sendgrid_api_key or SecretStr(SANDBOX_SENDGRID_KEY)
+
+    @property
+    def twilio_api_base_url(self) -> str:
+        """Twilio API host: the real one with credentials, the sandbox without."""
+        if self.twilio_base_url:
+            return self.twilio_base_url
+        return "https://api.twilio.com" if self.twilio_account_sid else self.sandbox_url
+
+    @property
+    def twilio_credentials(self) -> tuple[str, SecretStr]:
+        """Twilio account SID and auth token, or placeholders the sandbox accepts."""
+        if self.twilio_account_sid and self.twilio_auth_token:
+            return self.twilio_account_sid, self.twilio_auth_token
+        return SANDBOX_TWILIO_SID, SecretStr(SANDBOX_TWILIO_TOKEN)
+
+    @property
+    def push_origins(self) -> tuple[str, ...]:
+        """Allowed push service origins, plus the sandbox when configured."""
+        if self.push_allow_sandbox:
+            return (*self.push_allowed_origins, self.sandbox_url)
+        return self.push_allowed_origins

@@ -1,0 +1,73 @@
+"""Every Kafka topic aftercart uses, declared once: name, partitions, cleanup, retention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DAY_MS = 24 * 60 * 60 * 1000
+CHANNELS = ("email", "sms", "push")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic as it must exist on the broker."""
+
+    name: str
+    partitions: int
+    compacted: bool = False
+    retention_ms: int = 7 * DAY_MS
+
+    def configs(self) -> dict[str, str]:
+        """Topic-level broker configs."""
+        if self.compacted:
+            return {"cleanup.policy": "compact"}
+        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms)}
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names for one deployment, derived from a prefix."""
+
+    prefix: str = "aftercart"
+    partitions: int = 4
+
+    @property
+    def events(self) -> str:
+        """Shop events in, CloudEvents JSON, keyed by customer id."""
+        return f"{self.prefix}.events"
+
+    def notify(self, channel: str) -> str:
+        """Notification requests for one channel, keyed by customer id."""
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}")
+        return f"{self.prefix}.notify.{channel}"
+
+    @property
+    def deadletter(self) -> str:
+        """Anything that could not be processed: reason plus the original bytes."""
+        return f"{self.prefix}.deadletter"
+
+    @property
+    def streams_app_id(self) -> str:
+        """Faust app id (consumer group) of the stream processor."""
+        return f"{self.prefix}-streams"
+
+    def channel_app_id(self, channel: str) -> str:
+        """Faust app id (consumer group) of one channel worker."""
+        return f"{self.prefix}-channel-{channel}"
+
+    def changelog(self, table: str) -> str:
+        """Faust's changelog topic name for a table of the stream processor."""
+        return f"{self.streams_app_id}-{table}-changelog"
+
+    def all(self) -> list[TopicSpec]:
+        """Every topic, created before any worker starts."""
+        p = self.partitions
+        specs = [TopicSpec(self.events, p), TopicSpec(self.deadletter, p, retention_ms=30 * DAY_MS)]
+        specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]
+        specs += [TopicSpec(self.changelog(t), p, compacted=True) for t in TABLES]
+        return specs
+
+
+# Tables of the stream processor, each backed by a compacted changelog topic.
+TABLES = ("customers", "preferences")
