@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     push_allowed_origins: tuple[str, ...] = DEFAULT_PUSH_ORIGINS
     push_allow_sandbox: bool = False
 
+    # The shop, as messages name it
+    shop_name: str = "Aftercart Demo Shop"
+    shop_url: str = "https://shop.example"
+
     # Where providers call back (delivery receipts; the gateway).
     public_url: str = "http://127.0.0.1:8080"
 
@@ -108,3 +113,17 @@ class Settings(BaseSettings):
         if self.push_allow_sandbox:
             return (*self.push_allowed_origins, self.sandbox_url)
         return self.push_allowed_origins
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that rebuilds these settings in a child process."""
+    env: dict[str, str] = {}
+    for name, value in settings:
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, tuple):
+            value = json.dumps(list(value))
+        env[f"AFTERCART_{name.upper()}"] = str(value)
+    return env

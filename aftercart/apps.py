@@ -1,0 +1,35 @@
+"""Faust plumbing every aftercart worker shares: one way to build an app, one way to run it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.worker import Worker
+
+from aftercart.settings import Settings
+
+
+def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
+    """A faust app configured from settings (no web server, raw bytes in and out)."""
+    return faust.App(
+        app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        web_enabled=False,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        **extra,
+    )
+
+
+def run_worker(app: faust.App, settings: Settings) -> None:
+    """Run one faust app in the foreground until SIGINT/SIGTERM."""
+    level = {"warning": "warn", "critical": "crit"}.get(settings.log_level, settings.log_level)
+    worker = Worker(app, loglevel=level, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()

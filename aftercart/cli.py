@@ -1,0 +1,135 @@
+"""The `aftercart` command: run the pipeline, its parts, the local broker and the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+from aftercart.settings import Settings
+from schemas.topics import CHANNELS
+
+WORKERS = ("streams", *CHANNELS)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line; every option also has an AFTERCART_* environment variable."""
+    p = argparse.ArgumentParser(
+        prog="aftercart",
+        description="Kafka-native pipeline that keeps a shop's customers informed after they buy. "
+        "Settings come from AFTERCART_* environment variables (see README).",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("up", help="run broker, sandbox and every pipeline process until Ctrl-C")
+    sub.add_parser("demo", help="publish a sample shop's orders end to end and print what arrived")
+    kafka = sub.add_parser("kafka", help="the local Kafka broker alone")
+    kafka.add_argument("action", choices=("start", "stop", "status"))
+    sub.add_parser("topics", help="create every declared topic that is missing (idempotent)")
+    sub.add_parser("sandbox", help="run the provider sandbox (SendGrid, Twilio, web push)")
+    worker = sub.add_parser("worker", help="run one pipeline process in the foreground")
+    worker.add_argument("name", choices=WORKERS)
+    bench = sub.add_parser("bench", help="measure throughput and latency; write a results file")
+    bench.add_argument("--events", type=int, default=20_000, help="events in the throughput pass")
+    bench.add_argument("--output", default="bench/results/latest.json", help="results file")
+    return p
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwind through the same clean-up as Ctrl-C
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `aftercart` command."""
+    args = parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.command == "worker":
+        return _worker(args.name, settings)
+    if args.command == "sandbox":
+        from sandbox.server import run_sandbox
+
+        run_sandbox(settings.sandbox_host, settings.sandbox_port)
+        return 0
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(args, settings)
+    except KeyboardInterrupt:
+        print("\ninterrupted; everything started here has been stopped", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:  # BrokerError, StackError: a message meant for people
+        print(f"aftercart: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "demo":
+        from aftercart.demo import run_demo
+
+        return run_demo(settings)
+    if args.command == "up":
+        return _up(settings)
+    if args.command == "kafka":
+        return _kafka(args.action, settings)
+    if args.command == "topics":
+        from broker.admin import create_topics
+        from schemas.topics import Topics
+
+        created = create_topics(
+            settings.kafka_bootstrap, Topics(settings.topic_prefix, settings.topic_partitions).all()
+        )
+        print(f"created: {', '.join(created) or 'nothing, every topic exists'}")
+        return 0
+    if args.command == "bench":
+        from bench.run import run_bench
+
+        return run_bench(settings, events=args.events, output=args.output)
+    raise AssertionError(args.command)
+
+
+def _worker(name: str, settings: Settings) -> int:
+    from aftercart.apps import run_worker
+
+    if name == "streams":
+        from streams.app import create_app
+
+        run_worker(create_app(settings), settings)
+    else:
+        from channels.worker import create_channel_app
+
+        run_worker(create_channel_app(settings, name), settings)
+    return 0
+
+
+def _up(settings: Settings) -> int:
+    from aftercart.stack import Stack
+
+    settings = settings.model_copy(update={"push_allow_sandbox": True})
+    with Stack(settings, settings.data_dir / "up") as stack:
+        stack.start()
+        for service, url in stack.urls():
+            print(f"{service:16} {url}", flush=True)
+        print("running; Ctrl-C stops everything", flush=True)
+        while True:
+            stack.check()
+            time.sleep(1)
+
+
+def _kafka(action: str, settings: Settings) -> int:
+    from broker import launcher
+
+    data_dir = settings.data_dir / "kafka"
+    if action == "start":
+        print(launcher.start_detached(settings, data_dir))
+    elif action == "stop":
+        print(launcher.stop_detached(data_dir))
+    else:
+        print(launcher.status(data_dir, settings.kafka_port))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

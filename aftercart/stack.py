@@ -1,0 +1,132 @@
+"""The whole local system in one place: broker, topics, sandbox and pipeline processes."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from kafka import KafkaAdminClient
+
+from aftercart.processes import Child, Supervisor
+from aftercart.settings import Settings, settings_env
+from broker.admin import create_topics
+from broker.launcher import LocalKafka
+from schemas.topics import CHANNELS, Topics
+
+PIPELINE = ("streams", *CHANNELS)
+
+
+class StackError(RuntimeError):
+    """A part of the local system did not start; the message says which and why."""
+
+
+class Stack:
+    """Starts what `aftercart up`, `make demo`, the tests and the bench need, and stops it all."""
+
+    def __init__(self, settings: Settings, run_dir: Path, *, own_broker: bool = True) -> None:
+        self.settings = settings
+        self.run_dir = run_dir
+        self.topics = Topics(settings.topic_prefix, settings.topic_partitions)
+        self.supervisor = Supervisor(run_dir / "logs")
+        self.broker: LocalKafka | None = None
+        if own_broker:
+            host, _, port = settings.kafka_bootstrap.rpartition(":")
+            self.broker = LocalKafka(
+                run_dir / "kafka",
+                int(port),
+                settings.kafka_controller_port,
+                cache_dir=settings.cache_dir,
+                heap=settings.kafka_heap,
+            )
+
+    def start(self, workers: Sequence[str] = PIPELINE, *, wait: bool = True) -> None:
+        """Broker, topics, sandbox, then the pipeline workers; stops everything on failure."""
+        try:
+            if self.broker is not None:
+                self.broker.start()
+                self.broker.wait_ready(90)
+            create_topics(self.settings.kafka_bootstrap, self.topics.all())
+            env = settings_env(self.settings)
+            sandbox = self.supervisor.spawn_cli("sandbox", ["sandbox"], env)
+            self._wait_http(sandbox, f"{self.settings.sandbox_url}/healthz", 60)
+            for name in workers:
+                self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
+            if wait:
+                self.wait_workers(workers)
+        except BaseException:
+            self.stop()
+            raise
+
+    def group_ids(self, workers: Sequence[str]) -> list[str]:
+        """Consumer group of each pipeline worker."""
+        return [
+            self.topics.streams_app_id if w == "streams" else self.topics.channel_app_id(w)
+            for w in workers
+        ]
+
+    def wait_workers(self, workers: Sequence[str] = PIPELINE, timeout: float = 120) -> None:
+        """Block until every worker's consumer group is stable with partitions assigned."""
+        groups = self.group_ids(workers)
+        deadline = time.monotonic() + timeout
+        admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        try:
+            while time.monotonic() < deadline:
+                self.check()
+                described = admin.describe_consumer_groups(groups)
+                if all(g.state == "Stable" and g.members for g in described):
+                    return
+                time.sleep(0.5)
+        finally:
+            admin.close()
+        raise StackError(f"pipeline workers did not join their groups within {timeout:.0f}s")
+
+    def check(self) -> None:
+        """Raise StackError naming any process that has died, with the end of its log."""
+        for child in self.supervisor.dead():
+            raise StackError(
+                f"{child.name} exited with code {child.process.returncode}; "
+                f"its log ({child.log_path}) ends:\n{child.tail()}"
+            )
+        if self.broker is not None and self.broker.pid is None:
+            raise StackError(f"Kafka stopped; see {self.broker.log_path}")
+
+    def urls(self) -> list[tuple[str, str]]:
+        """One (service, URL) line per service, for people."""
+        lines = [("kafka", f"kafka://{self.settings.kafka_bootstrap}")]
+        lines.append(("sandbox", self.settings.sandbox_url))
+        lines.append(("sandbox outbox", f"{self.settings.sandbox_url}/outbox"))
+        for child in self.supervisor.children:
+            if child.name.startswith("worker-"):
+                lines.append((child.name, f"log {child.log_path}"))
+        return lines
+
+    def stop(self) -> None:
+        """Stop the pipeline and sandbox, then the broker."""
+        self.supervisor.stop_all()
+        if self.broker is not None:
+            self.broker.stop()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _wait_http(self, child: Child, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if child.process.poll() is not None:
+                raise StackError(f"{child.name} exited at start; its log ends:\n{child.tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if json.load(response).get("status") == "ok":
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise StackError(f"{child.name} did not answer {url} within {timeout:.0f}s")

@@ -1,0 +1,73 @@
+"""The one retry component: channels make single attempts, this decides when to try again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.errors import ConfigurationError, RetriableError
+from channels.messages import Receipt
+
+log = logging.getLogger(__name__)
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, honouring a provider's Retry-After."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.2
+    max_delay: float = 30.0
+    pause_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * rng()
+        return max(backoff, min(retry_after or 0.0, self.max_delay))
+
+
+@dataclass
+class Exhausted(Exception):
+    """Every attempt failed; `history` holds one entry per attempt."""
+
+    last: Exception
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"gave up after {len(self.history)} attempts: {self.last}"
+
+
+async def with_retries(
+    attempt: Callable[[], Awaitable[Receipt]],
+    policy: RetryPolicy,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    rng: Callable[[], float] = random.random,
+) -> Receipt:
+    """Call `attempt` until it succeeds, fails permanently, or the attempts run out.
+
+    A ConfigurationError (bad credentials) never uses up attempts: the channel pauses and
+    keeps the message until the configuration is fixed.
+    """
+    history: list[dict[str, Any]] = []
+    while True:
+        try:
+            return await attempt()
+        except ConfigurationError as exc:
+            log.error("channel %s paused, configuration problem: %s", exc.channel, exc)
+            await sleep(policy.pause_delay)
+        except RetriableError as exc:
+            history.append(_entry(exc))
+            if len(history) >= policy.max_attempts:
+                raise Exhausted(exc, history) from exc
+            await sleep(policy.delay(len(history), exc.retry_after, rng))
+
+
+def _entry(exc: Exception) -> dict[str, Any]:
+    return {"at": datetime.now(UTC), "error": str(exc), "kind": type(exc).__name__}

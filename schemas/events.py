@@ -1,0 +1,187 @@
+"""The order-lifecycle events: a CloudEvents 1.0 envelope around one data model per type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
+
+from schemas.common import (
+    Address,
+    Amount,
+    ChannelSwitches,
+    Contract,
+    Currency,
+    Id,
+    Language,
+    LineItem,
+    PushSubscription,
+)
+
+
+class OrderRef(Contract):
+    """Fields every order-scoped event carries."""
+
+    customer_id: Id
+    order_id: Id
+    order_number: str
+
+
+class CustomerContact(Contract):
+    """Contact details an order or checkout carries, for customers not yet seen."""
+
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    language: Language | None = None
+
+
+class OrderPlaced(OrderRef):
+    """An order was placed."""
+
+    customer: CustomerContact | None = None
+    currency: Currency
+    total: Amount
+    items: Annotated[list[LineItem], Field(min_length=1)]
+    shipping_address: Address | None = None
+
+
+class OrderPaid(OrderRef):
+    """Payment for an order was captured."""
+
+    currency: Currency
+    amount: Amount
+
+
+class OrderCancelled(OrderRef):
+    """An order was cancelled."""
+
+    reason: str | None = None
+
+
+class OrderRefunded(OrderRef):
+    """Money was refunded."""
+
+    currency: Currency
+    amount: Amount
+    reason: str | None = None
+
+
+class Shipment(OrderRef):
+    """Fields every fulfillment event carries."""
+
+    fulfillment_id: Id
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+
+
+class FulfillmentShipped(Shipment):
+    """A parcel left the warehouse."""
+
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+    estimated_delivery: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class FulfillmentOutForDelivery(Shipment):
+    """The parcel is on the delivery vehicle."""
+
+
+class FulfillmentDelivered(Shipment):
+    """The parcel was delivered."""
+
+    delivered_at: datetime | None = None
+
+
+class FulfillmentDelayed(Shipment):
+    """The carrier reported a delay."""
+
+    reason: str | None = None
+    new_estimated_delivery: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class CheckoutAbandoned(Contract):
+    """A checkout was left without an order."""
+
+    customer_id: Id
+    checkout_id: Id
+    customer: CustomerContact | None = None
+    currency: Currency
+    total: Amount
+    items: Annotated[list[LineItem], Field(min_length=1)]
+    recovery_url: str
+
+
+class CustomerUpserted(Contract):
+    """What the shop knows of a customer, created or changed."""
+
+    customer_id: Id
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    language: Language | None = None
+    timezone: str | None = None
+    country_code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    accepts_marketing: bool | None = None
+
+
+class PreferencesUpdated(Contract):
+    """The customer's own choice of channels, per category."""
+
+    customer_id: Id
+    transactional: ChannelSwitches | None = None
+    marketing: ChannelSwitches | None = None
+
+
+class WebpushSubscribed(Contract):
+    """A browser of the customer subscribed to web push."""
+
+    customer_id: Id
+    subscription: PushSubscription
+
+
+class CloudEvent(Contract):
+    """CloudEvents 1.0 envelope, structured mode; partitionkey is the customer id."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+
+    specversion: Literal["1.0"]
+    id: Id
+    source: Annotated[str, Field(min_length=1)]
+    type: str
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = None
+    subject: str | None = None
+    partitionkey: Id
+
+
+def _event(type_name: str, data_model: type[Contract]) -> type[CloudEvent]:
+    """One envelope model per event type, with `type` fixed and `data` typed."""
+    title = "".join(part.capitalize() for part in type_name.replace("_", ".").split(".")) + "Event"
+    annotations = {"type": Literal[type_name], "data": data_model}  # type: ignore[valid-type]
+    namespace = {"__annotations__": annotations, "__doc__": f"The {type_name} event."}
+    return type(title, (CloudEvent,), namespace)
+
+
+EVENT_DATA: dict[str, type[Contract]] = {
+    "order.placed": OrderPlaced,
+    "order.paid": OrderPaid,
+    "order.cancelled": OrderCancelled,
+    "order.refunded": OrderRefunded,
+    "fulfillment.shipped": FulfillmentShipped,
+    "fulfillment.out_for_delivery": FulfillmentOutForDelivery,
+    "fulfillment.delivered": FulfillmentDelivered,
+    "fulfillment.delayed": FulfillmentDelayed,
+    "checkout.abandoned": CheckoutAbandoned,
+    "customer.upserted": CustomerUpserted,
+    "preferences.updated": PreferencesUpdated,
+    "webpush.subscribed": WebpushSubscribed,
+}
+EVENT_MODELS: dict[str, type[CloudEvent]] = {t: _event(t, m) for t, m in EVENT_DATA.items()}
+SCHEMA_VERSION = 1

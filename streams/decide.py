@@ -1,0 +1,124 @@
+"""Who hears what on which channel: pure functions from an event and known state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schemas.common import Channel
+from schemas.events import CloudEvent
+from schemas.notification import NotificationRequest, Recipient, notification_id
+from streams.profiles import DEFAULT_PREFERENCES, Preferences, Profile
+
+CHANNEL_ORDER: tuple[Channel, ...] = ("email", "sms", "push")
+TRANSACTIONAL = frozenset(
+    {
+        "order.placed",
+        "order.paid",
+        "order.cancelled",
+        "order.refunded",
+        "fulfillment.shipped",
+        "fulfillment.out_for_delivery",
+        "fulfillment.delivered",
+        "fulfillment.delayed",
+    }
+)
+MARKETING = frozenset({"checkout.abandoned"})
+
+
+@dataclass(frozen=True)
+class Shop:
+    """What templates need to know about the shop."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one channel: a request to send, or the reason nothing is sent."""
+
+    channel: Channel
+    request: NotificationRequest | None = None
+    suppressed: str | None = None
+
+
+def category_of(event_type: str) -> str | None:
+    """transactional, marketing, or None for events that never notify."""
+    if event_type in TRANSACTIONAL:
+        return "transactional"
+    if event_type in MARKETING:
+        return "marketing"
+    return None
+
+
+def _recipient(channel: Channel, profile: Profile) -> Recipient | None:
+    name = " ".join(p for p in (profile.get("first_name"), profile.get("last_name")) if p) or None
+    if channel == "email" and profile.get("email"):
+        return Recipient(name=name, email=profile["email"])
+    if channel == "sms" and profile.get("phone"):
+        return Recipient(name=name, phone=profile["phone"])
+    subs = profile.get("push_subscriptions") or []
+    if channel == "push" and subs:
+        return Recipient.model_validate({"name": name, "push": subs[-1]}, strict=False)
+    return None
+
+
+def decide(
+    event: CloudEvent,
+    profile: Profile | None,
+    prefs: Preferences | None,
+    *,
+    shop: Shop,
+    now: datetime,
+) -> list[Decision]:
+    """Decide, per channel, whether this event becomes a message for its customer."""
+    category = category_of(event.type)
+    if category is None:
+        return []
+    prefs = prefs or DEFAULT_PREFERENCES
+    profile = profile or {}
+    decisions = []
+    for channel in CHANNEL_ORDER:
+        if not prefs[category].get(channel, False):
+            decisions.append(Decision(channel, suppressed=f"{category} {channel} is off"))
+            continue
+        if category == "marketing" and not profile.get("accepts_marketing"):
+            decisions.append(Decision(channel, suppressed="no marketing consent"))
+            continue
+        recipient = _recipient(channel, profile)
+        if recipient is None:
+            decisions.append(Decision(channel, suppressed=f"no {channel} contact point"))
+            continue
+        request = _request(event, channel, recipient, profile, shop, now)
+        decisions.append(Decision(channel, request=request))
+    return decisions
+
+
+def _request(
+    event: CloudEvent,
+    channel: Channel,
+    recipient: Recipient,
+    profile: Profile,
+    shop: Shop,
+    now: datetime,
+) -> NotificationRequest:
+    data: dict[str, Any] = {
+        "shop": {"name": shop.name, "url": shop.url},
+        "customer": {k: profile.get(k) for k in ("first_name", "last_name")},
+        "event": event.data.model_dump(mode="json", exclude_none=True),  # type: ignore[attr-defined]
+    }
+    return NotificationRequest(
+        notification_id=notification_id(event.id, channel, event.type),
+        channel=channel,
+        template=event.type,
+        language=profile.get("language") or "en",
+        customer_id=event.partitionkey,
+        event_id=event.id,
+        event_type=event.type,
+        event_time=event.time,
+        recipient=recipient,
+        data=data,
+        created_at=now,
+    )

@@ -1,0 +1,144 @@
+"""Who hears what: the pure decision and profile functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aftercart.sample_shop import CUSTOMERS, _order_data
+from schemas.codec import new_event
+from schemas.events import CloudEvent, PreferencesUpdated, WebpushSubscribed
+from streams.decide import Shop, decide
+from streams.profiles import (
+    DEFAULT_PREFERENCES,
+    apply_contact,
+    apply_preferences,
+    apply_subscription,
+)
+
+SHOP = Shop("Test Shop", "https://shop.example")
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+SUB = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh": "k", "auth": "a"}}
+PROFILE: dict[str, Any] = {
+    "customer_id": "c1",
+    "email": "aino@example.fi",
+    "phone": "+358401234567",
+    "first_name": "Aino",
+    "language": "fi",
+    "push_subscriptions": [SUB],
+}
+
+
+def event(type_name: str, **extra: Any) -> CloudEvent:
+    data = {**_order_data(CUSTOMERS[0], type_name, 1), "customer_id": "c1", **extra}
+    return new_event(type_name, data, source="test", event_id="evt-1")
+
+
+def prefs(**transactional: bool) -> dict[str, dict[str, bool]]:
+    update = PreferencesUpdated(customer_id="c1", transactional=transactional)  # type: ignore[arg-type]
+    return apply_preferences(None, update)
+
+
+def sent(decisions: list[Any]) -> dict[str, Any]:
+    return {d.channel: d.request for d in decisions if d.request is not None}
+
+
+def test_a_customer_who_chose_all_three_channels_gets_all_three() -> None:
+    decisions = decide(
+        event("order.placed"), PROFILE, prefs(sms=True, push=True), shop=SHOP, now=NOW
+    )
+    requests = sent(decisions)
+    assert set(requests) == {"email", "sms", "push"}
+    assert requests["email"].recipient.email == "aino@example.fi"
+    assert requests["sms"].recipient.phone == "+358401234567"
+    assert requests["push"].recipient.push.endpoint == SUB["endpoint"]
+    assert requests["email"].language == "fi"
+    assert requests["email"].data["customer"]["first_name"] == "Aino"
+
+
+def test_by_default_order_news_goes_by_email_only() -> None:
+    assert set(sent(decide(event("order.paid"), PROFILE, None, shop=SHOP, now=NOW))) == {"email"}
+
+
+def test_sms_is_suppressed_without_a_phone_number() -> None:
+    profile = {**PROFILE, "phone": None}
+    decisions = decide(event("order.paid"), profile, prefs(sms=True), shop=SHOP, now=NOW)
+    reasons = {d.channel: d.suppressed for d in decisions}
+    assert reasons["sms"] == "no sms contact point"
+    assert set(sent(decisions)) == {"email"}
+
+
+def test_an_unknown_customer_is_reached_through_the_contact_on_the_order() -> None:
+    placed = event("order.placed", customer={"email": "new@example.com", "first_name": "Uma"})
+    profile = apply_contact(None, placed.data)  # type: ignore[attr-defined]
+    requests = sent(decide(placed, profile, None, shop=SHOP, now=NOW))
+    assert requests["email"].recipient.email == "new@example.com"
+
+
+def test_an_unknown_customer_without_contact_gets_an_explained_suppression() -> None:
+    decisions = decide(event("order.paid"), None, None, shop=SHOP, now=NOW)
+    assert [(d.channel, d.suppressed) for d in decisions if d.channel == "email"] == [
+        ("email", "no email contact point")
+    ]
+
+
+def test_checkout_reminders_need_marketing_consent() -> None:
+    marketing = apply_preferences(
+        None,
+        PreferencesUpdated(customer_id="c1", marketing={"email": True}),  # type: ignore[arg-type]
+    )
+    abandoned = event("checkout.abandoned")
+    assert sent(decide(abandoned, PROFILE, marketing, shop=SHOP, now=NOW)) == {}
+    consenting = {**PROFILE, "accepts_marketing": True}
+    assert set(sent(decide(abandoned, consenting, marketing, shop=SHOP, now=NOW))) == {"email"}
+
+
+def test_state_events_send_nothing() -> None:
+    upserted = new_event("customer.upserted", {"customer_id": "c1"}, source="t")
+    assert decide(upserted, PROFILE, None, shop=SHOP, now=NOW) == []
+
+
+def test_notification_ids_are_deterministic_per_event_and_channel() -> None:
+    first = sent(decide(event("order.paid"), PROFILE, prefs(sms=True), shop=SHOP, now=NOW))
+    again = sent(decide(event("order.paid"), PROFILE, prefs(sms=True), shop=SHOP, now=NOW))
+    assert first["email"].notification_id == again["email"].notification_id
+    assert first["email"].notification_id != first["sms"].notification_id
+
+
+def test_preferences_change_only_the_channels_named() -> None:
+    once = prefs(sms=True)
+    twice = apply_preferences(
+        once, PreferencesUpdated(customer_id="c1", transactional={"email": False})  # type: ignore[arg-type]
+    )
+    assert twice["transactional"] == {"email": False, "sms": True, "push": False}
+    assert DEFAULT_PREFERENCES["transactional"]["email"] is True  # the default is untouched
+
+
+def test_a_resubscribed_browser_is_kept_once() -> None:
+    data = WebpushSubscribed.model_validate({"customer_id": "c1", "subscription": SUB})
+    profile = apply_subscription(apply_subscription(None, data), data)
+    assert profile["push_subscriptions"] == [SUB]
+
+
+SWITCHES = st.fixed_dictionaries({c: st.booleans() for c in ("email", "sms", "push")})
+NOTIFYING = st.sampled_from(
+    ["order.placed", "order.paid", "fulfillment.shipped", "fulfillment.delayed",
+     "checkout.abandoned"]
+)  # fmt: skip
+
+
+@given(type_name=NOTIFYING, transactional=SWITCHES, marketing=SWITCHES, consent=st.booleans())
+def test_a_channel_switched_off_never_receives_and_marketing_needs_consent(
+    type_name: str, transactional: dict[str, bool], marketing: dict[str, bool], consent: bool
+) -> None:
+    chosen = {"transactional": transactional, "marketing": marketing}
+    profile = {**PROFILE, "accepts_marketing": consent}
+    requests = sent(decide(event(type_name), profile, chosen, shop=SHOP, now=NOW))
+    category = "marketing" if type_name == "checkout.abandoned" else "transactional"
+    for channel in requests:
+        assert chosen[category][channel]
+    if category == "marketing" and not consent:
+        assert requests == {}
