@@ -47,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    for chatty in ("kafka", "aiokafka"):  # client internals: connection chatter, odd warnings
+        logging.getLogger(chatty).setLevel(logging.ERROR)
     if args.command == "worker":
         return _worker(args.name, settings)
     if args.command == "sandbox":
@@ -123,7 +125,15 @@ def _kafka(action: str, settings: Settings) -> int:
 
     data_dir = settings.data_dir / "kafka"
     if action == "start":
-        print(launcher.start_detached(settings, data_dir))
+        print(
+            launcher.start_detached(
+                data_dir,
+                settings.kafka_port,
+                settings.kafka_controller_port,
+                cache_dir=settings.cache_dir,
+                heap=settings.kafka_heap,
+            )
+        )
     elif action == "stop":
         print(launcher.stop_detached(data_dir))
     else:

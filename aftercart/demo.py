@@ -72,19 +72,28 @@ def wait_for(
 def print_table(sample: SampleRun, arrived: dict[str, dict[str, Any]]) -> None:
     """What reached each channel: customer, channel, event, subject or first line."""
     rows = [("CUSTOMER", "LANG", "CHANNEL", "EVENT", "SUBJECT / FIRST LINE")]
-    order = {c.id: i for i, c in enumerate(CUSTOMERS)}
+    position = {nid: i for i, nid in enumerate(sample.expected)}  # story order, then channel
     found = sorted(
         ((sample.expected[nid], m) for nid, m in arrived.items()),
-        key=lambda pair: (order[pair[0].customer.id], pair[1]["seq"]),
+        key=lambda pair: position[pair[1]["notification_id"]],
     )
     for expected, message in found:
         c = expected.customer
         first = message.get("subject") or (message.get("text") or "").strip().splitlines()[0]
-        rows.append((f"{c.first_name} {c.last_name}", c.language, expected.channel,
-                     expected.event_type, first[:70]))  # fmt: skip
+        rows.append(
+            (
+                f"{c.first_name} {c.last_name}",
+                c.language,
+                expected.channel,
+                expected.event_type,
+                first[:70],
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
+        print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4]
+        )
 
 
 def say(text: str) -> None:

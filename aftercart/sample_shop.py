@@ -32,21 +32,80 @@ class Customer:
 
 
 CUSTOMERS = [
-    Customer("cust-aino", "Aino", "Virtanen", "fi", "aino@example.fi", "+358401234567",
-             ("email", "sms", "push"), story=("order.placed", "order.paid", "fulfillment.shipped",
-             "fulfillment.out_for_delivery", "fulfillment.delivered")),
-    Customer("cust-emma", "Emma", "Smith", "en", "emma@example.co.uk", "+447700900123",
-             ("email",), story=("order.placed", "order.paid", "fulfillment.shipped",
-             "fulfillment.delayed", "fulfillment.delivered")),
-    Customer("cust-yuki", "Yuki", "Tanaka", "ja", "yuki@example.jp", None,
-             ("email", "push"), story=("order.placed", "order.paid", "fulfillment.shipped")),
-    Customer("cust-andrei", "Andrei", "Popescu", "ro", "andrei@example.ro", "+40712345678",
-             ("email", "sms"), story=("order.placed", "order.cancelled", "order.refunded")),
-    Customer("cust-bence", "Bence", "Nagy", "hu", "bence@example.hu", None,
-             ("email",), accepts_marketing=True, story=("checkout.abandoned",)),
-    Customer("cust-liga", "Līga", "Bērziņa", "lv", "liga@example.lv", "+37120000000",
-             ("sms",), story=("order.placed", "fulfillment.shipped")),
-]  # fmt: skip
+    Customer(
+        "cust-aino",
+        "Aino",
+        "Virtanen",
+        "fi",
+        "aino@example.fi",
+        "+358401234567",
+        ("email", "sms", "push"),
+        story=(
+            "order.placed",
+            "order.paid",
+            "fulfillment.shipped",
+            "fulfillment.out_for_delivery",
+            "fulfillment.delivered",
+        ),
+    ),
+    Customer(
+        "cust-emma",
+        "Emma",
+        "Smith",
+        "en",
+        "emma@example.co.uk",
+        "+447700900123",
+        ("email",),
+        story=(
+            "order.placed",
+            "order.paid",
+            "fulfillment.shipped",
+            "fulfillment.delayed",
+            "fulfillment.delivered",
+        ),
+    ),
+    Customer(
+        "cust-yuki",
+        "Yuki",
+        "Tanaka",
+        "ja",
+        "yuki@example.jp",
+        None,
+        ("email", "push"),
+        story=("order.placed", "order.paid", "fulfillment.shipped"),
+    ),
+    Customer(
+        "cust-andrei",
+        "Andrei",
+        "Popescu",
+        "ro",
+        "andrei@example.ro",
+        "+40712345678",
+        ("email", "sms"),
+        story=("order.placed", "order.cancelled", "order.refunded"),
+    ),
+    Customer(
+        "cust-bence",
+        "Bence",
+        "Nagy",
+        "hu",
+        "bence@example.hu",
+        None,
+        ("email",),
+        accepts_marketing=True,
+        story=("checkout.abandoned",),
+    ),
+    Customer(
+        "cust-liga",
+        "Līga",
+        "Bērziņa",
+        "lv",
+        "liga@example.lv",
+        "+37120000000",
+        ("sms",),
+        story=("order.placed", "fulfillment.shipped"),
+    ),
+]
 
 
 @dataclass
@@ -78,7 +137,7 @@ def _order_data(customer: Customer, event_type: str, n: int) -> dict[str, Any]:
         "tracking_number": f"JJFI{n:010d}",
         "tracking_url": f"https://tracking.example/JJFI{n:010d}",
     }
-    return {
+    by_type: dict[str, dict[str, Any]] = {
         "order.placed": {**order, "currency": "EUR", "total": "52.30", "items": items},
         "order.paid": {**order, "currency": "EUR", "amount": "52.30"},
         "order.cancelled": {**order, "reason": "customer request"},
@@ -86,12 +145,22 @@ def _order_data(customer: Customer, event_type: str, n: int) -> dict[str, Any]:
         "fulfillment.shipped": {**order, **tracking, "estimated_delivery": "2026-11-27"},
         "fulfillment.out_for_delivery": {**order, **tracking},
         "fulfillment.delivered": {**order, **tracking},
-        "fulfillment.delayed": {**order, **tracking, "reason": "weather",
-                                "new_estimated_delivery": "2026-11-30"},
-        "checkout.abandoned": {"customer_id": customer.id, "checkout_id": f"chk-{n}",
-                               "currency": "EUR", "total": "39.80", "items": items[:1],
-                               "recovery_url": f"https://shop.example/checkout/chk-{n}"},
-    }[event_type]  # fmt: skip
+        "fulfillment.delayed": {
+            **order,
+            **tracking,
+            "reason": "weather",
+            "new_estimated_delivery": "2026-11-30",
+        },
+        "checkout.abandoned": {
+            "customer_id": customer.id,
+            "checkout_id": f"chk-{n}",
+            "currency": "EUR",
+            "total": "39.80",
+            "items": items[:1],
+            "recovery_url": f"https://shop.example/checkout/chk-{n}",
+        },
+    }
+    return by_type[event_type]
 
 
 def build(subscribe: Subscribe, start: datetime | None = None) -> SampleRun:
@@ -107,10 +176,18 @@ def build(subscribe: Subscribe, start: datetime | None = None) -> SampleRun:
         return event
 
     for n, c in enumerate(CUSTOMERS, start=1):
-        add("customer.upserted", {
-            "customer_id": c.id, "email": c.email, "phone": c.phone, "first_name": c.first_name,
-            "last_name": c.last_name, "language": c.language, "accepts_marketing": c.accepts_marketing,
-        })  # fmt: skip
+        add(
+            "customer.upserted",
+            {
+                "customer_id": c.id,
+                "email": c.email,
+                "phone": c.phone,
+                "first_name": c.first_name,
+                "last_name": c.last_name,
+                "language": c.language,
+                "accepts_marketing": c.accepts_marketing,
+            },
+        )
         chosen = {ch: ch in c.channels for ch in ("email", "sms", "push")}
         prefs: dict[str, Any] = {"customer_id": c.id, "transactional": chosen}
         if c.accepts_marketing:
@@ -119,8 +196,10 @@ def build(subscribe: Subscribe, start: datetime | None = None) -> SampleRun:
         if "push" in c.channels:
             add("webpush.subscribed", {"customer_id": c.id, "subscription": subscribe(c.id)})
         for event_type in c.story:
-            event = add(event_type, {k: v for k, v in _order_data(c, event_type, n).items()
-                                     if v is not None})  # fmt: skip
+            event = add(
+                event_type,
+                {k: v for k, v in _order_data(c, event_type, n).items() if v is not None},
+            )
             if category_of(event_type) is None:
                 continue
             for channel in c.channels:

@@ -33,7 +33,6 @@ class Settings(BaseSettings):
     topic_prefix: str = "aftercart"
 
     # Local broker (aftercart kafka start / up / demo)
-    kafka_port: int = 9092
     kafka_controller_port: int = 9093
     data_dir: Path = Path(".aftercart")
     cache_dir: Path = Path.home() / ".cache" / "aftercart"
@@ -75,6 +74,11 @@ class Settings(BaseSettings):
     channel_max_attempts: int = Field(default=5, ge=1)
 
     log_level: str = "info"
+
+    @property
+    def kafka_port(self) -> int:
+        """Port of kafka_bootstrap: where the local broker listens."""
+        return int(self.kafka_bootstrap.rpartition(":")[2])
 
     @property
     def sandbox_url(self) -> str:

@@ -9,11 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from kafka import KafkaAdminClient
-
 from aftercart.processes import Child, Supervisor
 from aftercart.settings import Settings, settings_env
-from broker.admin import create_topics
+from broker.admin import create_topics, groups_ready
 from broker.launcher import LocalKafka
 from schemas.topics import CHANNELS, Topics
 
@@ -34,10 +32,9 @@ class Stack:
         self.supervisor = Supervisor(run_dir / "logs")
         self.broker: LocalKafka | None = None
         if own_broker:
-            host, _, port = settings.kafka_bootstrap.rpartition(":")
             self.broker = LocalKafka(
                 run_dir / "kafka",
-                int(port),
+                settings.kafka_port,
                 settings.kafka_controller_port,
                 cache_dir=settings.cache_dir,
                 heap=settings.kafka_heap,
@@ -70,19 +67,17 @@ class Stack:
 
     def wait_workers(self, workers: Sequence[str] = PIPELINE, timeout: float = 120) -> None:
         """Block until every worker's consumer group is stable with partitions assigned."""
-        groups = self.group_ids(workers)
+        self.wait_groups(self.group_ids(workers), timeout)
+
+    def wait_groups(self, groups: Sequence[str], timeout: float = 120) -> None:
+        """Block until each consumer group is stable with partitions assigned."""
         deadline = time.monotonic() + timeout
-        admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
-        try:
-            while time.monotonic() < deadline:
-                self.check()
-                described = admin.describe_consumer_groups(groups)
-                if all(g.state == "Stable" and g.members for g in described):
-                    return
-                time.sleep(0.5)
-        finally:
-            admin.close()
-        raise StackError(f"pipeline workers did not join their groups within {timeout:.0f}s")
+        while time.monotonic() < deadline:
+            self.check()
+            if groups_ready(self.settings.kafka_bootstrap, list(groups)):
+                return
+            time.sleep(0.5)
+        raise StackError(f"consumer groups {list(groups)} not ready within {timeout:.0f}s")
 
     def check(self) -> None:
         """Raise StackError naming any process that has died, with the end of its log."""

@@ -106,7 +106,9 @@ def create_channel_app(
     async def deliver(stream: faust.StreamT) -> None:
         delivery = Delivery(channel, settings, sender_factory(channel, settings))
         try:
-            async for events in stream.take_events(settings.channel_batch, within=0.02):
+            async for events in stream.take_events(  # type: ignore[attr-defined]
+                settings.channel_batch, within=0.02
+            ):
                 for record in await delivery.batch(events):
                     await deadletters.send(value=record)
         finally:

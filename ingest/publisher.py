@@ -1,10 +1,10 @@
 """Publish CloudEvents onto aftercart's events topic, for shops that write to Kafka directly.
 
-    from ingest.publisher import EventPublisher
-    from schemas.codec import new_event
+from ingest.publisher import EventPublisher
+from schemas.codec import new_event
 
-    with EventPublisher("127.0.0.1:9092") as publisher:
-        publisher.publish(new_event("order.paid", {...}, source="https://shop.example"))
+with EventPublisher("127.0.0.1:9092") as publisher:
+    publisher.publish(new_event("order.paid", {...}, source="https://shop.example"))
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from schemas.events import EVENT_MODELS, SCHEMA_VERSION, CloudEvent
 from schemas.notification import NotificationRequest
 
 _ANY_EVENT: TypeAdapter[CloudEvent] = TypeAdapter(
-    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[arg-type]  # noqa: UP007
 )
 _NOTIFICATION = TypeAdapter(NotificationRequest)
 

@@ -49,7 +49,7 @@ class PushSubscription(Contract):
 
     endpoint: Annotated[str, Field(min_length=1, max_length=2048)]
     keys: PushKeys
-    expirationTime: int | None = None  # noqa: N815 - the W3C field name
+    expirationTime: int | None = None
 
 
 class ChannelSwitches(Contract):

@@ -27,7 +27,7 @@ class DeadLetter(Contract):
     offset: int | None = None
     key: str | None = None
     original_b64: str
-    attempts: list[Attempt] = []
+    attempts: tuple[Attempt, ...] = ()
     failed_at: datetime
 
     def original(self) -> bytes:
@@ -55,6 +55,6 @@ def dead_letter(
         offset=offset,
         key=key.decode("utf-8", "replace") if key is not None else None,
         original_b64=base64.b64encode(original or b"").decode(),
-        attempts=[Attempt.model_validate(a, strict=False) for a in attempts or []],
+        attempts=tuple(Attempt.model_validate(a, strict=False) for a in attempts or ()),
         failed_at=datetime.now(UTC),
     )

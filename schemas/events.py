@@ -25,7 +25,7 @@ class OrderRef(Contract):
 
     customer_id: Id
     order_id: Id
-    order_number: str
+    order_number: str = Field(description="The order's name as the customer knows it: #1001")
 
 
 class CustomerContact(Contract):
@@ -164,7 +164,7 @@ class CloudEvent(Contract):
 def _event(type_name: str, data_model: type[Contract]) -> type[CloudEvent]:
     """One envelope model per event type, with `type` fixed and `data` typed."""
     title = "".join(part.capitalize() for part in type_name.replace("_", ".").split(".")) + "Event"
-    annotations = {"type": Literal[type_name], "data": data_model}  # type: ignore[valid-type]
+    annotations = {"type": Literal[type_name], "data": data_model}
     namespace = {"__annotations__": annotations, "__doc__": f"The {type_name} event."}
     return type(title, (CloudEvent,), namespace)
 

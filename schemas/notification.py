@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-
 from schemas.common import Channel, Contract, Id, Language, PushSubscription
 
 _NAMESPACE = uuid.UUID("6f1d4c2e-6a52-4f0e-9a57-0c1bd3f1a7c5")

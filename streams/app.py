@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+
 import faust
 
 from aftercart.apps import faust_app
@@ -73,12 +74,16 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
                 continue
             key = event.partitionkey
             update_state(key, event)
-            for decision in decide(event, customers.get(key), preferences.get(key), shop=shop, now=clock()):
+            for decision in decide(
+                event, customers.get(key), preferences.get(key), shop=shop, now=clock()
+            ):
                 if decision.request is not None:
                     await outputs[decision.channel].send(
                         key=key.encode(), value=encode(decision.request)
                     )
                 else:
-                    log.debug("suppressed %s %s: %s", event.id, decision.channel, decision.suppressed)
+                    log.debug(
+                        "suppressed %s %s: %s", event.id, decision.channel, decision.suppressed
+                    )
 
     return app

@@ -111,7 +111,8 @@ def test_notification_ids_are_deterministic_per_event_and_channel() -> None:
 def test_preferences_change_only_the_channels_named() -> None:
     once = prefs(sms=True)
     twice = apply_preferences(
-        once, PreferencesUpdated(customer_id="c1", transactional={"email": False})  # type: ignore[arg-type]
+        once,
+        PreferencesUpdated(customer_id="c1", transactional={"email": False}),  # type: ignore[arg-type]
     )
     assert twice["transactional"] == {"email": False, "sms": True, "push": False}
     assert DEFAULT_PREFERENCES["transactional"]["email"] is True  # the default is untouched
@@ -125,9 +126,14 @@ def test_a_resubscribed_browser_is_kept_once() -> None:
 
 SWITCHES = st.fixed_dictionaries({c: st.booleans() for c in ("email", "sms", "push")})
 NOTIFYING = st.sampled_from(
-    ["order.placed", "order.paid", "fulfillment.shipped", "fulfillment.delayed",
-     "checkout.abandoned"]
-)  # fmt: skip
+    [
+        "order.placed",
+        "order.paid",
+        "fulfillment.shipped",
+        "fulfillment.delayed",
+        "checkout.abandoned",
+    ]
+)
 
 
 @given(type_name=NOTIFYING, transactional=SWITCHES, marketing=SWITCHES, consent=st.booleans())

@@ -57,9 +57,13 @@ def test_a_valid_event_passes_the_schema_and_the_model(type_name: str) -> None:
 
 
 JSON_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=6),
-    st.lists(st.integers(0, 3), max_size=2), st.dictionaries(st.text(max_size=3), st.integers()),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.text(max_size=6),
+    st.lists(st.integers(0, 3), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers()),
+)
 DATETIME_FIELDS = {"time", "delivered_at"}
 
 

@@ -1,0 +1,183 @@
+"""`make bench`: the whole pipeline into the sandbox on the project's own broker."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaProducer
+
+from aftercart.demo import demo_settings
+from aftercart.settings import Settings, settings_env
+from aftercart.stack import Stack
+from bench import passthrough
+from bench.measure import peak_rss_mb, percentile, wait_until
+from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
+from broker.admin import create_topics, end_offsets, lag
+from sandbox.client import SandboxClient
+from schemas.topics import TopicSpec
+
+CUSTOMERS = 2_000
+BASELINE_EVENTS = 20_000
+OFFERED_PER_S = 500
+LATENCY_SECONDS = 20
+
+
+def run_bench(base: Settings, *, events: int, output: str) -> int:
+    """Run every pass, print the figures and write them to `output`."""
+    settings = demo_settings(base)
+    run_dir = settings.data_dir / "bench"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count()}
+    with Stack(settings, run_dir) as stack:
+        stack.start()
+        say("stack up; baseline pass (bare faust passthrough) ...")
+        results["baseline"] = baseline(stack, settings)
+        producer = KafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5
+        )
+        sandbox = SandboxClient(settings.sandbox_url)
+        people = customers(CUSTOMERS)
+        for key, value in map(encoded, setup_events(people, sandbox.subscribe)):
+            producer.send(stack.topics.events, key=key, value=value)
+        producer.flush()
+        wait_until(
+            lambda: (
+                lag(settings.kafka_bootstrap, stack.topics.streams_app_id, stack.topics.events) == 0
+            ),
+            120,
+            "customer set-up",
+            stack.check,
+        )
+        say(f"{CUSTOMERS} customers set up; throughput pass with {events} events ...")
+        results["throughput"] = throughput(stack, producer, sandbox, people, events)
+        say(f"latency pass at {OFFERED_PER_S} events/s for {LATENCY_SECONDS}s ...")
+        results["latency"] = latency(stack, producer, sandbox, people)
+        producer.close()
+        results["peak_rss_mb"] = {
+            c.name: peak_rss_mb(c.process.pid) for c in stack.supervisor.children
+        }
+        if stack.broker is not None and stack.broker.pid is not None:
+            results["peak_rss_mb"]["kafka"] = peak_rss_mb(stack.broker.pid)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    say(f"written to {output}")
+    return 0
+
+
+def baseline(stack: Stack, settings: Settings) -> dict[str, Any]:
+    """Events/s of a bare faust agent forwarding from one topic to another."""
+    source, sink = passthrough.topics(settings)
+    p = settings.topic_partitions
+    create_topics(settings.kafka_bootstrap, [TopicSpec(source, p), TopicSpec(sink, p)])
+    env = settings_env(settings)
+    child = stack.supervisor.spawn(
+        "bench-passthrough", [sys.executable, "-m", "bench.passthrough"], env
+    )
+    stack.wait_groups([passthrough.GROUP])
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
+    value = b'{"specversion":"1.0","type":"order.paid","data":{"amount":"25.00"}}'
+    started = time.monotonic()
+    for i in range(BASELINE_EVENTS):
+        producer.send(source, key=str(i % 997).encode(), value=value)
+    producer.flush()
+    producer.close()
+    wait_until(
+        lambda: sum(end_offsets(settings.kafka_bootstrap, sink).values()) >= BASELINE_EVENTS,
+        300,
+        "the passthrough",
+        stack.check,
+    )
+    elapsed = time.monotonic() - started
+    child.process.terminate()
+    child.process.wait(30)
+    return {
+        "events": BASELINE_EVENTS,
+        "faust_passthrough_events_per_s": round(BASELINE_EVENTS / elapsed),
+    }
+
+
+def _arrivals(
+    sandbox: SandboxClient, expect: Expectation, since: int, stack: Stack, timeout: float
+) -> dict[str, float]:
+    """Wait for every expected notification; return id -> sandbox receipt time (epoch ms)."""
+    seen: dict[str, float] = {}
+    cursor = since
+
+    def more() -> bool:
+        nonlocal cursor
+        for m in sandbox.messages(since=cursor, status="accepted"):
+            cursor = max(cursor, m["seq"])
+            if m["notification_id"] in expect.sent_at_ms:
+                seen.setdefault(m["notification_id"], m["received_at_ms"])
+        return len(seen) >= len(expect.sent_at_ms)
+
+    wait_until(more, timeout, f"{len(expect.sent_at_ms)} notifications", stack.check)
+    return seen
+
+
+def throughput(
+    stack: Stack, producer: KafkaProducer, sandbox: SandboxClient, people: list[Any], count: int
+) -> dict[str, Any]:
+    """N events published up front; first publish to last notification received."""
+    expect = Expectation({})
+    batch = []
+    for customer, n, type_name in orders(people, count):
+        event = order_event(customer, n, type_name)
+        expect.add(event, customer.channels)
+        batch.append(encoded(event))
+    since = sandbox.last_seq()
+    first_publish_ms = time.time() * 1000
+    for key, value in batch:
+        producer.send(stack.topics.events, key=key, value=value)
+    producer.flush()
+    seen = _arrivals(sandbox, expect, since, stack, timeout=600)
+    seconds = (max(seen.values()) - first_publish_ms) / 1000
+    return {
+        "events": count,
+        "notifications": len(seen),
+        "seconds": round(seconds, 2),
+        "notifications_per_s": round(len(seen) / seconds),
+    }
+
+
+def latency(
+    stack: Stack, producer: KafkaProducer, sandbox: SandboxClient, people: list[Any]
+) -> dict[str, Any]:
+    """Events offered at a steady rate; each notification timed from event creation."""
+    expect = Expectation({})
+    since = sandbox.last_seq()
+    total = OFFERED_PER_S * LATENCY_SECONDS
+    start = time.monotonic()
+    for i, (customer, n, type_name) in enumerate(orders(people, total)):
+        pause = start + i / OFFERED_PER_S - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        event = order_event(customer, 1_000_000 + n, type_name)
+        expect.add(event, customer.channels)
+        key, value = encoded(event)
+        producer.send(stack.topics.events, key=key, value=value)
+    producer.flush()
+    seen = _arrivals(sandbox, expect, since, stack, timeout=300)
+    delays = [seen[nid] - expect.sent_at_ms[nid] for nid in seen]
+    return {
+        "offered_events_per_s": OFFERED_PER_S,
+        "events": total,
+        "notifications": len(delays),
+        "p50_ms": round(percentile(delays, 50), 1),
+        "p95_ms": round(percentile(delays, 95), 1),
+        "p99_ms": round(percentile(delays, 99), 1),
+        "max_ms": round(max(delays), 1),
+    }
+
+
+def say(text: str) -> None:
+    """One line of progress."""
+    print(f"[bench] {text}", flush=True)

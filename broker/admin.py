@@ -1,0 +1,140 @@
+"""Kafka administration over kafka-python: readiness, topics, consumer groups and lag."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from typing import Any
+
+from kafka import KafkaAdminClient, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
+from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+
+from broker.errors import BrokerError
+from schemas.topics import TopicSpec
+
+
+class _AdminClient(KafkaAdminClient):
+    """KafkaAdminClient that does not leak its IO thread when it cannot bootstrap."""
+
+    def __init__(self, **configs: Any) -> None:
+        try:
+            super().__init__(**configs)
+        except BaseException:
+            # kafka-python 3.0.12 starts an IO thread before bootstrapping and never stops it
+            # if bootstrap fails; its close() only acts once _closed exists.
+            if hasattr(self, "_net"):
+                self._closed = False
+                self.close()
+            raise
+
+
+def _client(bootstrap: str, timeout: float) -> KafkaAdminClient:
+    ms = max(int(timeout * 1000), 1)
+    return _AdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="aftercart-admin",
+        bootstrap_timeout_ms=ms,
+        request_timeout_ms=ms,
+    )
+
+
+def port_open(bootstrap: str, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections at host:port."""
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def is_ready(bootstrap: str, timeout: float = 10.0) -> bool:
+    """True when the broker answers a metadata request within timeout."""
+    # A TCP check first: cheap, and spares a log line from kafka-python per failed poll.
+    if not port_open(bootstrap):
+        return False
+    try:
+        with _client(bootstrap, timeout) as admin:
+            admin.list_topics()
+    except KafkaError:
+        return False
+    return True
+
+
+def wait_for_broker(bootstrap: str, timeout: float = 60.0) -> None:
+    """Block until the broker answers metadata requests, or raise BrokerError."""
+    deadline = time.monotonic() + timeout
+    while not is_ready(bootstrap, timeout=max(deadline - time.monotonic(), 0.1)):
+        if time.monotonic() >= deadline:
+            raise BrokerError(f"no Kafka broker answered at {bootstrap} within {timeout:.0f}s")
+        time.sleep(0.2)
+
+
+def create_topics(bootstrap: str, specs: list[TopicSpec], timeout: float = 30.0) -> list[str]:
+    """Create the missing topics with their declared configs; return the names created."""
+    with _client(bootstrap, timeout) as admin:
+        existing = set(admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        if not missing:
+            return []
+        # -1 lets the broker's default.replication.factor decide: 1 locally, more in production.
+        request = {
+            spec.name: {"num_partitions": spec.partitions, "replication_factor": -1,
+                        "configs": spec.configs()}
+            for spec in missing
+        }  # fmt: skip
+        result = admin.create_topics(request, timeout_ms=int(timeout * 1000), raise_errors=False)
+        created = []
+        for topic in result["topics"]:
+            error = for_code(topic["error_code"])
+            if topic["error_code"] == 0:
+                created.append(topic["name"])
+            elif error is not TopicAlreadyExistsError:  # lost a race with another creator: fine
+                raise error(f"could not create topic {topic['name']}: {topic['error_message']}")
+        # Producers started right after this call must find a leader for every partition.
+        admin.wait_for_topics(created, timeout_ms=int(timeout * 1000))
+    return sorted(created)
+
+
+def describe_topic_configs(bootstrap: str, topic: str, timeout: float = 30.0) -> dict[str, str]:
+    """Every config of one topic as the broker reports it, defaults included."""
+    with _client(bootstrap, timeout) as admin:
+        found = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all"
+        )
+    return {name: entry["value"] for name, entry in found["topic"][topic].items()}
+
+
+def groups_ready(bootstrap: str, groups: list[str], timeout: float = 10.0) -> bool:
+    """True when every consumer group is Stable with partitions assigned to its members."""
+    # faust's assignor metadata is not the standard one; kafka-python warns for each member.
+    logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
+    try:
+        with _client(bootstrap, timeout) as admin:
+            described = admin.describe_groups(groups)
+    except KafkaError:  # e.g. the coordinator is still being elected right after start
+        return False
+    return all(
+        d["group_state"] == "Stable"
+        and any(m["member_assignment"]["assigned_partitions"] for m in d["members"])
+        for d in described.values()
+    )
+
+
+def end_offsets(bootstrap: str, topic: str, timeout: float = 10.0) -> dict[TopicPartition, int]:
+    """The next offset of every partition of a topic."""
+    with _client(bootstrap, timeout) as admin:
+        partitions = admin.describe_topics([topic])[0]["partitions"]
+        specs = {TopicPartition(topic, p["partition_index"]): OffsetSpec.LATEST for p in partitions}
+        found = admin.list_partition_offsets(specs)
+    return {tp: result.offset for tp, result in found.items()}
+
+
+def lag(bootstrap: str, group: str, topic: str, timeout: float = 10.0) -> int:
+    """Messages of `topic` that the consumer group has not committed yet."""
+    ends = end_offsets(bootstrap, topic, timeout)
+    with _client(bootstrap, timeout) as admin:
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+    return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())

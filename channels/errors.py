@@ -1,0 +1,95 @@
+"""What can go wrong when a channel delivers one message, typed by what the caller does next.
+
+A sender makes one attempt and raises one of these; it never retries, returns False or logs
+and swallows. The shared retry component decides what happens next from the type alone:
+
+- `RetriableError`: try the same message again later (honour `retry_after` when set).
+- `PermanentError`: this message can never be delivered as it is: dead-letter it with the
+  error, do not retry, go on with the next message.
+- `ConfigurationError`: our side is misconfigured (bad key, revoked credentials): pause the
+  whole channel and alert; keep its messages, they will go once the configuration is fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+
+class DeliveryError(Exception):
+    """Root of every channel failure; catch the subclasses to decide what to do."""
+
+    def __init__(self, channel: str, detail: str, provider_code: str | None = None) -> None:
+        self.channel = channel
+        self.detail = detail
+        self.provider_code = provider_code
+        code = f" [{provider_code}]" if provider_code else ""
+        super().__init__(f"{channel}{code}: {detail}")
+
+
+class RetriableError(DeliveryError):
+    """A transient failure (timeout, connection, 5xx, rate limit): retry this message later.
+
+    `retry_after` is the provider's own hint in seconds; when it is set, wait at least that
+    long, and pause the channel rather than buffering more sends meanwhile.
+    """
+
+    def __init__(
+        self,
+        channel: str,
+        detail: str,
+        provider_code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(channel, detail, provider_code)
+        self.retry_after = retry_after
+
+
+class PermanentError(DeliveryError):
+    """The message cannot be delivered as it is: dead-letter it, never retry it."""
+
+
+class ConfigurationError(DeliveryError):
+    """Our credentials or setup are wrong: pause the channel, keep its messages, alert."""
+
+
+class SubscriptionGone(PermanentError):
+    """The push subscription expired or was revoked (404/410): dead-letter and delete it."""
+
+
+class DisallowedEndpoint(PermanentError):
+    """A push subscription points outside the allowed push services: dead-letter, never call."""
+
+
+class RenderError(PermanentError):
+    """The request cannot be rendered (data a template needs is missing): dead-letter it."""
+
+
+class UnknownTemplate(RenderError):
+    """No template exists for this notification's template name: dead-letter it."""
+
+
+class MissingContact(PermanentError):
+    """The recipient has no contact point for this channel: dead-letter it."""
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds to wait from Retry-After (delta or HTTP date) or X-RateLimit-Reset (epoch)."""
+    now = now or datetime.now(UTC)
+    value = headers.get("Retry-After")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - now).total_seconds())
+    reset = headers.get("X-RateLimit-Reset")
+    if reset and reset.strip().isdigit():
+        return max(0.0, int(reset) - now.timestamp())
+    return None

@@ -1,0 +1,78 @@
+"""A small synchronous client for the sandbox's own routes (outbox, push subscribers)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from typing import Any
+from urllib.parse import urlencode
+
+
+class SandboxClient:
+    """Talks to a running sandbox: read its outbox, make test browsers."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        """Call a sandbox route and decode its JSON answer (None when empty)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=self.timeout) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def messages(
+        self,
+        *,
+        since: int = 0,
+        channel: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Outbox entries with seq > since, oldest first, optionally of one channel and status."""
+        query: dict[str, Any] = {"since": since}
+        for name, value in (("channel", channel), ("status", status), ("limit", limit)):
+            if value is not None:
+                query[name] = value
+        return list(self.request("GET", f"/outbox?{urlencode(query)}")["messages"])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per channel and status, and the last seq (GET /outbox/stats)."""
+        return dict(self.request("GET", "/outbox/stats"))
+
+    def last_seq(self) -> int:
+        """The seq of the newest outbox entry: pass it as since to see only what follows."""
+        return int(self.stats()["last_seq"])
+
+    def clear(self) -> None:
+        """Empty the outbox (seq keeps counting)."""
+        self.request("DELETE", "/outbox")
+
+    def new_push_subscription(self, label: str | None = None) -> dict[str, Any]:
+        """A new test browser's PushSubscription JSON (endpoint and keys)."""
+        return dict(self.request("POST", "/push/subscribers", {"label": label} if label else {}))
+
+    subscribe = new_push_subscription
+
+    def unsubscribe(self, subscription: dict[str, Any]) -> None:
+        """The browser drops the subscription; pushes to it then get 410 Gone."""
+        subscriber_id = subscription["endpoint"].rsplit("/", 1)[1]
+        self.request("DELETE", f"/push/subscribers/{subscriber_id}")
+
+    def wait_for(
+        self, count: int, *, timeout: float = 10.0, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Poll until at least count entries match the filters; raise TimeoutError otherwise."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages(**filters)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(found)} of {count} outbox entries after {timeout} s")
+            time.sleep(0.02)

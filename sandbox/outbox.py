@@ -1,0 +1,112 @@
+"""What the sandbox received: every accepted and every rejected request, in arrival order."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_LIMIT = 200_000  # entries kept; older ones are dropped (about 150 MB at worst)
+CHANNELS = ("email", "sms", "push")
+STATUSES = ("accepted", "rejected")
+
+
+@dataclass(slots=True)
+class OutboxEntry:
+    """One message (or one rejected request) as the provider saw it."""
+
+    seq: int
+    channel: str
+    status: str
+    received_at_ms: float  # epoch milliseconds, for end-to-end latency
+    recipient: str | None = None
+    notification_id: str | None = None
+    subject: str | None = None
+    text: str | None = None
+    payload: Any = None
+    error: str | None = None
+    provider_id: str | None = None  # X-Message-Id, Message sid or push message id
+    label: str | None = None  # the push subscriber's label
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape served by GET /outbox."""
+        received_at = datetime.fromtimestamp(self.received_at_ms / 1000, UTC)
+        return {
+            "seq": self.seq,
+            "channel": self.channel,
+            "status": self.status,
+            "recipient": self.recipient,
+            "label": self.label,
+            "notification_id": self.notification_id,
+            "subject": self.subject,
+            "text": self.text,
+            "payload": self.payload,
+            "error": self.error,
+            "provider_id": self.provider_id,
+            "received_at": received_at.isoformat(timespec="microseconds"),
+            "received_at_ms": self.received_at_ms,
+        }
+
+
+class Outbox:
+    """In-memory, bounded, append-only; seq keeps increasing across clears."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT):
+        self._limit = limit
+        self._entries: list[OutboxEntry] = []
+        self._seq = 0
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._dropped = 0
+
+    def record(self, channel: str, status: str, **fields: Any) -> OutboxEntry:
+        """Append one entry and return it."""
+        self._seq += 1
+        entry = OutboxEntry(self._seq, channel, status, time.time() * 1000, **fields)
+        self._entries.append(entry)
+        self._counts[(channel, status)] += 1
+        # Trim in chunks so appends stay O(1) amortised.
+        if len(self._entries) > self._limit + self._limit // 4:
+            excess = len(self._entries) - self._limit
+            del self._entries[:excess]
+            self._dropped += excess
+        return entry
+
+    def messages(
+        self,
+        since: int = 0,
+        channel: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[OutboxEntry]:
+        """Entries with seq > since, optionally filtered, oldest first."""
+        start = 0
+        if self._entries and since >= self._entries[0].seq:
+            start = since - self._entries[0].seq + 1  # seqs are contiguous within the list
+        selected = []
+        for entry in self._entries[start:]:
+            if (channel is None or entry.channel == channel) and (
+                status is None or entry.status == status
+            ):
+                selected.append(entry)
+                if limit is not None and len(selected) >= limit:
+                    break
+        return selected
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per channel and status since the last clear, and the last seq."""
+        channels = {c: {s: self._counts[(c, s)] for s in STATUSES} for c in CHANNELS}
+        return {
+            "last_seq": self._seq,
+            "total": sum(self._counts.values()),
+            "held": len(self._entries),
+            "dropped": self._dropped,
+            "channels": channels,
+        }
+
+    def clear(self) -> None:
+        """Forget every entry and count; seq goes on from where it was."""
+        self._entries.clear()
+        self._counts.clear()
+        self._dropped = 0

@@ -1,0 +1,113 @@
+"""SendGrid v3 mail/send, answering with SendGrid's status codes and error bodies."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.state import STATE, SandboxState
+
+MAX_RECIPIENTS = 1000  # to + cc + bcc over all personalizations, per request
+KEY_PREFIX = "SG."  # every SendGrid API key starts so
+
+
+def _errors(status: int, errors: list[tuple[str, str | None]]) -> web.Response:
+    body = {
+        "errors": [{"message": message, "field": field, "help": None} for message, field in errors]
+    }
+    return web.json_response(body, status=status)
+
+
+async def mail_send(request: web.Request) -> web.StreamResponse:
+    """POST /v3/mail/send."""
+    state = request.app[STATE]
+    fault = await state.faults.intercept("email", request)
+    if fault is not None:
+        return fault
+    body = await request.read()
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.startswith(KEY_PREFIX):
+        # SendGrid checks the key before it reads the body. Any key of the right shape is taken,
+        # so a missing one (the SDK sends "Bearer None") still fails as it would in production.
+        message = (
+            "authorization required"
+            if not scheme
+            else "The provided authorization grant is invalid, expired, or revoked"
+        )
+        state.outbox.record("email", "rejected", error=f"401 {message}")
+        return _errors(401, [(message, None)])
+    result = state.check_contract(request, body)
+    problems = [(v.message, v.field) for v in result.violations] or _provider_rules(result.body)
+    if problems:
+        _record_rejected(state, result.body, problems)
+        return _errors(400, problems)
+    message_id = secrets.token_urlsafe(16)[:22]
+    for fields in read_mail(result.body):
+        state.outbox.record("email", "accepted", provider_id=message_id, **fields)
+    return web.Response(status=202, headers={"X-Message-Id": message_id})
+
+
+def read_mail(mail: dict[str, Any]) -> list[dict[str, Any]]:
+    """One outbox record per personalization: each is a separate email in SendGrid's model."""
+    text = _content(mail.get("content"))
+    top_args: dict[str, Any] = mail.get("custom_args") or {}
+    records = []
+    for personalization in mail.get("personalizations") or []:
+        to = personalization.get("to") or [{}]
+        args = {**top_args, **(personalization.get("custom_args") or {})}
+        records.append(
+            {
+                "recipient": to[0].get("email"),
+                "subject": personalization.get("subject") or mail.get("subject"),
+                "text": text,
+                "notification_id": args.get("notification_id"),
+            }
+        )
+    return records
+
+
+def _content(content: Any) -> str | None:
+    if not isinstance(content, list):
+        return None
+    by_type = {c.get("type"): c.get("value") for c in content if isinstance(c, dict)}
+    return by_type.get("text/plain") or by_type.get("text/html")
+
+
+def _provider_rules(mail: Any) -> list[tuple[str, str | None]]:
+    # Rules the live API enforces that the document does not state.
+    if not isinstance(mail, dict):
+        return [("Bad Request", None)]  # an empty body passes the document (no required flag)
+    personalizations = mail.get("personalizations") or []
+    recipients = sum(
+        len(p.get(kind) or []) for p in personalizations for kind in ("to", "cc", "bcc")
+    )
+    if recipients > MAX_RECIPIENTS:
+        return [
+            (
+                f"The total number of recipients must be no more than {MAX_RECIPIENTS}.",
+                "personalizations",
+            )
+        ]
+    for index, p in enumerate(personalizations):
+        args = p.get("custom_args") or {}
+        if any(not isinstance(v, str) for v in args.values()):
+            # The API answers a bare "Bad Request" here (sendgrid-nodejs#288).
+            return [("Bad Request", f"personalizations.{index}.custom_args")]
+    return []
+
+
+def _record_rejected(
+    state: SandboxState, mail: Any, problems: list[tuple[str, str | None]]
+) -> None:
+    error = "400 " + "; ".join(
+        f"{field}: {message}" if field else message for message, field in problems
+    )
+    fields: dict[str, Any] = {}
+    if isinstance(mail, dict):
+        try:
+            fields = (read_mail(mail) or [{}])[0]
+        except (AttributeError, TypeError, IndexError):
+            fields = {}  # too malformed to say whom it was for
+    state.outbox.record("email", "rejected", error=error, **fields)

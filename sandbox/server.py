@@ -1,0 +1,106 @@
+"""The provider sandbox: one aiohttp server standing in for SendGrid, Twilio and push services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from sandbox import push_service, sendgrid, twilio
+from sandbox.contracts import Contracts
+from sandbox.faults import FaultProfile, NoFaults
+from sandbox.outbox import DEFAULT_LIMIT, Outbox
+from sandbox.state import STATE, SandboxState
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 32 * 1024 * 1024  # SendGrid takes mail/send bodies up to 30 MB
+# Operations compiled before the first request (any valid-looking account SID selects the route).
+PROVIDER_OPERATIONS = (
+    ("POST", "/v3/mail/send"),
+    ("POST", "/2010-04-01/Accounts/AC" + "0" * 32 + "/Messages.json"),
+)
+
+
+def create_sandbox_app(
+    base_url: str, *, faults: FaultProfile | None = None, outbox_limit: int = DEFAULT_LIMIT
+) -> web.Application:
+    """The sandbox application; base_url is how clients reach it (push endpoints and VAPID aud)."""
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app[STATE] = SandboxState(base_url, outbox=Outbox(outbox_limit), faults=faults or NoFaults())
+    app.on_startup.append(_load_contracts)
+    app.router.add_post("/v3/mail/send", sendgrid.mail_send)
+    app.router.add_post("/2010-04-01/Accounts/{AccountSid}/Messages.json", twilio.create_message)
+    app.router.add_post("/push/subscribers", push_service.create_subscriber)
+    app.router.add_delete("/push/subscribers/{id}", push_service.delete_subscriber)
+    app.router.add_post("/push/{id}", push_service.push_message)
+    app.router.add_get("/outbox", get_outbox)
+    app.router.add_get("/outbox/stats", get_outbox_stats)
+    app.router.add_delete("/outbox", delete_outbox)
+    app.router.add_get("/contracts/stats", get_contract_stats)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def _load_contracts(app: web.Application) -> None:
+    # Off the event loop: reading and checking both documents takes about 4 s.
+    def load() -> Contracts:
+        contracts = Contracts.load()
+        for method, path in PROVIDER_OPERATIONS:
+            contracts.prepare(method, path)
+        return contracts
+
+    app[STATE].contracts = await asyncio.get_running_loop().run_in_executor(None, load)
+
+
+async def get_outbox(request: web.Request) -> web.Response:
+    """GET /outbox?since=&channel=&status=&limit=: received messages, oldest first."""
+    query = request.query
+    try:
+        since = int(query.get("since", "0"))
+        limit = int(query["limit"]) if "limit" in query else None
+    except ValueError:
+        return web.json_response({"error": "since and limit must be integers"}, status=400)
+    outbox = request.app[STATE].outbox
+    entries = outbox.messages(since, query.get("channel"), query.get("status"), limit)
+    return web.json_response(
+        {"messages": [e.to_dict() for e in entries], "last_seq": outbox.stats()["last_seq"]}
+    )
+
+
+async def get_outbox_stats(request: web.Request) -> web.Response:
+    """GET /outbox/stats: counts per channel and status, and the last seq (cheap to poll)."""
+    return web.json_response(request.app[STATE].outbox.stats())
+
+
+async def delete_outbox(request: web.Request) -> web.Response:
+    """DELETE /outbox: forget everything received so far."""
+    request.app[STATE].outbox.clear()
+    return web.Response(status=204)
+
+
+async def get_contract_stats(request: web.Request) -> web.Response:
+    """GET /contracts/stats: requests checked per operation and the time each check took."""
+    contracts = request.app[STATE].contracts
+    return web.json_response(contracts.timings() if contracts else {})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz."""
+    return web.json_response({"status": "ok"})
+
+
+def run_sandbox(host: str, port: int, *, public_url: str | None = None) -> None:
+    """Serve the sandbox until SIGINT or SIGTERM (blocking; for `aftercart sandbox`)."""
+    reachable_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    base_url = public_url or f"http://{reachable_host}:{port}"
+    app = create_sandbox_app(base_url)
+
+    async def announce(app: web.Application) -> None:
+        routes = "SendGrid host, Twilio base_url, push endpoints under /push/"
+        print(f"provider sandbox ready on {base_url} ({routes})", flush=True)
+
+    app.on_startup.append(announce)
+    # run_app turns SIGINT and SIGTERM into a graceful shutdown; no access log: it costs throughput.
+    web.run_app(app, host=host, port=port, access_log=None, print=None, shutdown_timeout=5)

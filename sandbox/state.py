@@ -1,0 +1,47 @@
+"""What the sandbox's handlers share, kept on the aiohttp application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from sandbox.contracts import CheckResult, Contracts, RequestParts
+from sandbox.faults import FaultProfile, NoFaults
+from sandbox.outbox import Outbox
+from sandbox.push_browser import Subscribers, VapidVerifier
+
+
+@dataclass
+class SandboxState:
+    """The outbox, the push subscribers, the contracts and the fault profile of one sandbox."""
+
+    base_url: str
+    outbox: Outbox = field(default_factory=Outbox)
+    subscribers: Subscribers = field(default_factory=Subscribers)
+    faults: FaultProfile = field(default_factory=NoFaults)
+    contracts: Contracts | None = None  # loaded on startup, not at import or construction
+    vapid: VapidVerifier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        url = urlsplit(self.base_url)
+        self.vapid = VapidVerifier(audience=f"{url.scheme}://{url.netloc}")
+
+    def check_contract(self, request: web.Request, body: bytes) -> CheckResult:
+        """Check a provider request against the providers' documents."""
+        if self.contracts is None:
+            raise RuntimeError("contracts are loaded on startup; the app has not started")
+        parts = RequestParts(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            body=body,
+            content_type=request.headers.get("Content-Type", ""),
+        )
+        return self.contracts.check(parts)
+
+
+STATE = web.AppKey("sandbox_state", SandboxState)

@@ -1,0 +1,158 @@
+"""Twilio's Messages resource (REST API 2010-04-01), with Twilio's status codes and error JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import secrets
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from aiohttp import web
+
+from sandbox.contracts import Violation
+from sandbox.state import STATE, SandboxState
+
+MAX_BODY_CHARS = 1600
+E164 = re.compile(r"(?:whatsapp:)?\+[1-9]\d{1,14}")
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")  # two septets each
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return web.json_response(body, status=status)
+
+
+async def create_message(request: web.Request) -> web.StreamResponse:
+    """POST /2010-04-01/Accounts/{AccountSid}/Messages.json."""
+    state = request.app[STATE]
+    fault = await state.faults.intercept("sms", request)
+    if fault is not None:
+        return fault
+    account_sid = request.match_info["AccountSid"]
+    body = await request.read()
+    user, password = _basic_credentials(request.headers.get("Authorization", ""))
+    if user != account_sid or not password:
+        state.outbox.record("sms", "rejected", error="401 20003 Authenticate")
+        return _error(401, 20003, "Authenticate")
+    result = state.check_contract(request, body)
+    form: dict[str, Any] = result.body if isinstance(result.body, dict) else {}
+    problem = _contract_problem(result.violations) or _provider_rules(form)
+    if problem:
+        status, code, message = problem
+        _record(state, form, "rejected", error=f"{status} {code} {message}")
+        return _error(status, code, message)
+    resource = message_resource(account_sid, form)
+    _record(state, form, "accepted", provider_id=resource["sid"])
+    return web.json_response(resource, status=201)
+
+
+def _basic_credentials(header: str) -> tuple[str | None, str | None]:
+    # By hand: aiohttp deprecates its BasicAuth helper.
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else (None, None)
+
+
+def message_resource(account_sid: str, form: dict[str, Any]) -> dict[str, Any]:
+    """The Message resource Twilio answers a create with (fields as the twilio SDK reads them)."""
+    sid = "SM" + secrets.token_hex(16)
+    now = format_datetime(datetime.now(UTC).replace(microsecond=0))  # RFC 2822, "+0000"
+    uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
+    text = form.get("Body") or ""
+    from_number = form.get("From")
+    return {
+        "account_sid": account_sid,
+        "api_version": "2010-04-01",
+        "body": text,
+        "date_created": now,
+        "date_sent": None,
+        "date_updated": now,
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": from_number,
+        "messaging_service_sid": form.get("MessagingServiceSid"),
+        "num_media": str(len(form.get("MediaUrl") or [])),
+        "num_segments": str(segments(text)),
+        "price": None,
+        "price_unit": "USD",
+        "sid": sid,
+        # A Messaging Service picks the sender later, so its messages start as accepted.
+        "status": "queued" if from_number else "accepted",
+        "subresource_uris": {"media": f"{uri}/Media.json"},
+        "to": form.get("To"),
+        "uri": f"{uri}.json",
+    }
+
+
+def segments(text: str) -> int:
+    """SMS segments: GSM-7 160/153 septets, otherwise UCS-2 70/67 code units."""
+    if all(c in GSM7 or c in GSM7_EXTENSION for c in text):
+        length = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
+        single, multi = 160, 153
+    else:
+        length = len(text.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+    return 1 if length <= single else math.ceil(length / multi)
+
+
+def _contract_problem(violations: list[Violation]) -> tuple[int, int, str] | None:
+    if not violations:
+        return None
+    if any(v.field == "To" and "required" in v.message for v in violations):
+        return 400, 21604, "A 'To' phone number is required."
+    # Twilio's code for a request that does not match the API's schema.
+    detail = "; ".join(str(v) for v in violations)
+    return 400, 70002, f"Bad request: {detail}"
+
+
+def _provider_rules(form: dict[str, Any]) -> tuple[int, int, str] | None:
+    # Rules the live API enforces that the document does not state.
+    to = form.get("To") or ""
+    if not to:
+        return 400, 21604, "A 'To' phone number is required."
+    if not E164.fullmatch(to):
+        return 400, 21211, f"Invalid 'To' Phone Number: {to}"
+    if not form.get("From") and not form.get("MessagingServiceSid"):
+        return 400, 21603, "A 'From' phone number is required."
+    if not form.get("Body") and not form.get("MediaUrl") and not form.get("ContentSid"):
+        return 400, 21602, "Message body is required."
+    if len(form.get("Body") or "") > MAX_BODY_CHARS:
+        return 400, 21617, "The concatenated message body exceeds the 1600 character limit."
+    return None
+
+
+def _record(state: SandboxState, form: dict[str, Any], status: str, **fields: Any) -> None:
+    callback = form.get("StatusCallback")
+    notification_id = None
+    if isinstance(callback, str):
+        values = parse_qs(urlsplit(callback).query).get("notification_id")
+        notification_id = values[0] if values else None
+    state.outbox.record(
+        "sms",
+        status,
+        recipient=form.get("To"),
+        text=form.get("Body"),
+        notification_id=notification_id,
+        **fields,
+    )

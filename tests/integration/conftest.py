@@ -1,0 +1,44 @@
+"""One real Kafka broker per test session, started by the project's own launcher."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from aftercart.settings import Settings
+from broker import LocalKafka, create_topics, free_ports
+from schemas.topics import Topics
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder `integration`, so `-m "not integration"` skips them."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap address of a broker on free loopback ports, stopped when the session ends."""
+    port, controller_port = free_ports(2)
+    kafka = LocalKafka(
+        tmp_path_factory.mktemp("kafka"),
+        port,
+        controller_port,
+        cache_dir=Settings().cache_dir,
+    )
+    with kafka:
+        yield kafka.bootstrap
+
+
+@pytest.fixture
+def topics(kafka_bootstrap: str) -> Topics:
+    """A fresh prefix per test, every topic created, so tests never share data."""
+    names = Topics(prefix=f"t{uuid4().hex[:8]}", partitions=2)
+    create_topics(kafka_bootstrap, names.all())
+    return names

@@ -1,0 +1,216 @@
+"""Order events on the real broker, through the real workers, into the provider sandbox."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from kafka import KafkaConsumer
+
+from aftercart.settings import Settings
+from aftercart.stack import Stack
+from bench.measure import wait_until
+from broker import free_ports
+from broker.admin import lag
+from ingest.publisher import EventPublisher
+from sandbox.client import SandboxClient
+from schemas.codec import new_event
+from schemas.events import CloudEvent
+from schemas.notification import notification_id
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Sandbox and every pipeline worker, on their own topics of the session's broker."""
+    (sandbox_port,) = free_ports(1)
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"p{uuid4().hex[:8]}",
+        topic_partitions=2,
+        sandbox_port=sandbox_port,
+        push_allow_sandbox=True,
+        data_dir=tmp_path_factory.mktemp("pipeline"),
+    )
+    with Stack(settings, Path(settings.data_dir), own_broker=False) as running:
+        running.start()
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sandbox(stack: Stack) -> SandboxClient:
+    return SandboxClient(stack.settings.sandbox_url)
+
+
+def publish(stack: Stack, *events: CloudEvent, raw: tuple[bytes, ...] = ()) -> None:
+    with EventPublisher(stack.settings.kafka_bootstrap, stack.topics) as publisher:
+        for value in raw:
+            publisher.publish_raw(b"junk", value)
+        for event in events:
+            publisher.publish(event)
+
+
+def customer(cid: str, *channels: str, sandbox: SandboxClient, **profile: Any) -> list[CloudEvent]:
+    """Profile, channel choice and (for push) a browser subscription of a new customer."""
+    events = [
+        new_event(
+            "customer.upserted",
+            {
+                "customer_id": cid,
+                "first_name": cid.title(),
+                "email": f"{cid}@example.com",
+                "phone": "+358401234567",
+                **profile,
+            },
+            source="test",
+        ),
+        new_event(
+            "preferences.updated",
+            {
+                "customer_id": cid,
+                "transactional": {c: c in channels for c in ("email", "sms", "push")},
+            },
+            source="test",
+        ),
+    ]
+    if "push" in channels:
+        sub = sandbox.subscribe(cid)
+        events.append(
+            new_event(
+                "webpush.subscribed", {"customer_id": cid, "subscription": sub}, source="test"
+            )
+        )
+    return events
+
+
+def placed(cid: str) -> CloudEvent:
+    return new_event(
+        "order.placed",
+        {
+            "customer_id": cid,
+            "order_id": f"o-{cid}",
+            "order_number": "#1001",
+            "currency": "EUR",
+            "total": "19.90",
+            "items": [{"sku": "A", "name": "Mug", "quantity": 1, "unit_price": "19.90"}],
+        },
+        source="test",
+    )
+
+
+def settle(stack: Stack) -> None:
+    """Wait until every worker has committed everything on its input topic."""
+    bootstrap, t = stack.settings.kafka_bootstrap, stack.topics
+    pairs = [(t.streams_app_id, t.events)] + [
+        (t.channel_app_id(c), t.notify(c)) for c in ("email", "sms", "push")
+    ]
+    wait_until(
+        lambda: all(lag(bootstrap, g, topic) == 0 for g, topic in pairs),
+        60,
+        "the pipeline to settle",
+        stack.check,
+    )
+
+
+def arrivals(
+    sandbox: SandboxClient, ids: set[str], timeout: float = 60
+) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+
+    def all_there() -> bool:
+        for m in sandbox.messages(status="accepted"):
+            if m.get("notification_id") in ids:
+                found[m["notification_id"]] = m
+        return set(found) == ids
+
+    wait_until(all_there, timeout, f"notifications {sorted(ids - set(found))}")
+    return found
+
+
+def test_an_order_reaches_every_channel_the_customer_chose(
+    stack: Stack, sandbox: SandboxClient
+) -> None:
+    # Given one customer who chose email, SMS and push, and one who chose email only
+    everything = customer("aino", "email", "sms", "push", sandbox=sandbox)
+    email_only = customer("emma", "email", sandbox=sandbox)
+    aino_order, emma_order = placed("aino"), placed("emma")
+    # When each places an order
+    publish(stack, *everything, *email_only, aino_order, emma_order)
+    # Then Aino hears on all three channels and Emma by email only
+    wanted = {
+        notification_id(aino_order.id, c, "order.placed"): c for c in ("email", "sms", "push")
+    }
+    wanted[notification_id(emma_order.id, "email", "order.placed")] = "email"
+    got = arrivals(sandbox, set(wanted))
+    assert {nid: m["channel"] for nid, m in got.items()} == wanted
+    settle(stack)
+    emma_ids = {notification_id(emma_order.id, c, "order.placed") for c in ("sms", "push")}
+    assert not [m for m in sandbox.messages() if m.get("notification_id") in emma_ids]
+    by_channel = {m["channel"]: m for m in got.values() if m["recipient"] != "emma@example.com"}
+    assert by_channel["email"]["recipient"] == "aino@example.com"
+    assert "#1001" in by_channel["email"]["subject"]
+    assert by_channel["sms"]["recipient"] == "+358401234567"
+    assert "Aino" in by_channel["push"]["text"] or "#1001" in by_channel["push"]["text"]
+
+
+def dead_letters(stack: Stack) -> list[dict[str, Any]]:
+    consumer = KafkaConsumer(
+        stack.topics.deadletter,
+        bootstrap_servers=stack.settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+    )
+    try:
+        return [json.loads(record.value) for record in consumer]
+    finally:
+        consumer.close()
+
+
+def test_a_bad_event_is_dead_lettered_and_the_stream_goes_on(
+    stack: Stack, sandbox: SandboxClient
+) -> None:
+    # Given bytes that are not JSON and an event that breaks its schema
+    broken = json.loads(placed("ville").model_dump_json())
+    del broken["data"]["items"]
+    garbage, invalid = b"\x00not json at all", json.dumps(broken).encode()
+    good = placed("ville")
+    # When they are published ahead of a good event
+    publish(stack, *customer("ville", "email", sandbox=sandbox), raw=(garbage, invalid))
+    publish(stack, good)
+    # Then the good event is still delivered
+    arrivals(sandbox, {notification_id(good.id, "email", "order.placed")})
+    # And both bad messages are on the dead-letter topic with a reason and the original bytes
+    letters = {base64.b64decode(d["original_b64"]): d for d in dead_letters(stack)}
+    assert letters[garbage]["stage"] == "streams"
+    assert "Invalid JSON" in letters[garbage]["reason"]
+    assert "data.items: Field required" in letters[invalid]["reason"]
+
+
+def test_a_message_the_provider_refuses_is_dead_lettered_with_its_error(
+    stack: Stack, sandbox: SandboxClient
+) -> None:
+    # Given a customer whose email address SendGrid's contract refuses
+    events = customer("bad", "email", sandbox=sandbox, email="not an address")
+    order = placed("bad")
+    # When they place an order
+    publish(stack, *events, order)
+    # Then the sandbox records the rejected request
+    nid = notification_id(order.id, "email", "order.placed")
+    wait_until(
+        lambda: any(
+            m.get("notification_id") == nid and m["status"] == "rejected"
+            for m in sandbox.messages()
+        ),
+        60,
+        "the rejection",
+    )
+    # And the notification is dead-lettered with the provider's error, not lost
+    settle(stack)
+    mine = [d for d in dead_letters(stack) if nid.encode() in base64.b64decode(d["original_b64"])]
+    assert len(mine) == 1
+    assert mine[0]["stage"] == "channel-email"
+    assert mine[0]["reason"].startswith("permanent")

@@ -1,0 +1,276 @@
+"""Rendering: every event type on every channel, escaping, fallback and size limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from channels.errors import MissingContact, RenderError, UnknownTemplate
+from channels.render import MAX_PUSH_PAYLOAD, TEMPLATES, TEXT_BLOCKS, Renderer, sms_segments
+from schemas.common import PushKeys, PushSubscription
+from schemas.notification import NotificationRequest, Recipient
+
+ORDER = {"customer_id": "c-1", "order_id": "o-77", "order_number": "#1001"}
+SHIPMENT = {**ORDER, "fulfillment_id": "f-1"}
+ITEMS = [
+    {"sku": "MUG-1", "name": "Moomin mug", "quantity": 2, "unit_price": "24.90"},
+    {"sku": "TEE-2", "name": "Linen tee", "quantity": 1, "unit_price": "39.00"},
+]
+TRACKING_URL = "https://www.dhl.com/fi-en/home/tracking.html?tracking-id=JD014600003828"
+EVENTS: dict[str, dict[str, Any]] = {
+    "order.placed": {**ORDER, "currency": "EUR", "total": "88.80", "items": ITEMS},
+    "order.paid": {**ORDER, "currency": "EUR", "amount": "88.80"},
+    "order.cancelled": {**ORDER, "reason": "Out of stock"},
+    "order.refunded": {**ORDER, "currency": "SEK", "amount": "120.00", "reason": None},
+    "fulfillment.shipped": {
+        **SHIPMENT,
+        "carrier": "DHL",
+        "tracking_number": "JD014600003828",
+        "tracking_url": TRACKING_URL,
+        "estimated_delivery": "2025-11-25",
+    },
+    "fulfillment.out_for_delivery": {**SHIPMENT, "carrier": "Posti", "tracking_url": TRACKING_URL},
+    "fulfillment.delivered": {**SHIPMENT, "delivered_at": "2025-11-26T14:03:00Z"},
+    "fulfillment.delayed": {
+        **SHIPMENT,
+        "reason": "Storm in the Baltic",
+        "new_estimated_delivery": "2025-11-28",
+    },
+    "checkout.abandoned": {
+        "customer_id": "c-1",
+        "checkout_id": "chk-9",
+        "currency": "USD",
+        "total": "88.80",
+        "items": ITEMS,
+        "recovery_url": "https://shop.example/checkouts/chk-9/recover?key=abc",
+    },
+}
+SUBSCRIPTION = PushSubscription(
+    endpoint="https://fcm.googleapis.com/fcm/send/abc",
+    keys=PushKeys(p256dh="BNc-key", auth="auth-secret"),
+)
+
+
+def request(
+    template: str,
+    *,
+    first_name: str | None = "Aino",
+    language: str = "en",
+    event: dict[str, Any] | None = None,
+    shop_name: str = "Moomin Shop",
+) -> NotificationRequest:
+    """A request as the stream processor builds it."""
+    return NotificationRequest(
+        notification_id="n-" + template,
+        channel="email",
+        template=template,
+        language=language,
+        customer_id="c-1",
+        event_id="e-1",
+        event_type=template,
+        event_time=datetime(2025, 11, 24, 9, 0, tzinfo=UTC),
+        recipient=Recipient(email="aino@example.fi", phone="+358401234567", push=SUBSCRIPTION),
+        data={
+            "shop": {"name": shop_name, "url": "https://shop.example"},
+            "customer": {"first_name": first_name, "last_name": "Virtanen"},
+            "event": EVENTS[template] if event is None else event,
+        },
+        created_at=datetime(2025, 11, 24, 9, 0, 1, tzinfo=UTC),
+    )
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer()
+
+
+def test_every_event_type_has_both_templates() -> None:
+    names = {p.name for p in (TEMPLATES / "en").glob("*.j2") if not p.name.startswith("_")}
+    expected = {f"{t}.{kind}.j2" for t in EVENTS for kind in ("txt", "html")}
+    assert names == expected
+    for template in EVENTS:
+        source = (TEMPLATES / "en" / f"{template}.txt.j2").read_text()
+        for block in TEXT_BLOCKS:
+            assert f"{{% block {block} %}}" in source, (template, block)
+
+
+@pytest.mark.parametrize("template", EVENTS)
+def test_email_is_personal(renderer: Renderer, template: str) -> None:
+    # when
+    email = renderer.email(request(template))
+    # then
+    assert email.to == "aino@example.fi"
+    assert email.to_name == "Aino Virtanen"
+    assert email.subject and "\n" not in email.subject
+    assert "Aino" in email.text and "Aino" in email.html
+    assert "Moomin Shop" in email.text
+    assert email.html.startswith("<!doctype html>")
+    order_number = EVENTS[template].get("order_number")
+    if order_number:
+        assert order_number in email.subject
+
+
+@pytest.mark.parametrize("template", EVENTS)
+def test_sms_is_short_and_personal(renderer: Renderer, template: str) -> None:
+    sms = renderer.sms(request(template))
+    assert sms.to == "+358401234567"
+    assert sms.body.startswith("Moomin Shop:")
+    assert sms_segments(sms.body) <= 2, sms.body
+
+
+@pytest.mark.parametrize("template", EVENTS)
+def test_sms_stays_within_two_segments_with_long_data(renderer: Renderer, template: str) -> None:
+    # given a long name, shop name and reason
+    event = {**EVENTS[template]}
+    if "reason" in event:
+        event["reason"] = "A very long explanation of what went wrong " * 10
+    req = request(
+        template, first_name="Maximiliana-Josefina", shop_name="The " + "Long " * 20, event=event
+    )
+    # then
+    assert sms_segments(renderer.sms(req).body) <= 2
+
+
+@pytest.mark.parametrize("template", EVENTS)
+def test_push_payload(renderer: Renderer, template: str) -> None:
+    push = renderer.push(request(template), ttl=3600)
+    payload = json.loads(push.payload)
+    assert set(payload) == {"notification_id", "title", "body", "url", "tag"}
+    assert payload["notification_id"] == "n-" + template
+    assert payload["title"] and payload["body"]
+    assert payload["tag"] == EVENTS[template].get("order_id", "chk-9")
+    assert push.ttl == 3600
+
+
+def test_shipped_links_the_tracking_page(renderer: Renderer) -> None:
+    req = request("fulfillment.shipped")
+    assert TRACKING_URL in renderer.email(req).text
+    assert 'href="https://www.dhl.com/fi-en/home/tracking.html?tracking-id=JD0146' in (
+        renderer.email(req).html
+    )
+    assert TRACKING_URL in renderer.sms(req).body
+    assert json.loads(renderer.push(req, ttl=60).payload)["url"] == TRACKING_URL
+
+
+def test_abandoned_checkout_links_the_recovery_page(renderer: Renderer) -> None:
+    payload = json.loads(renderer.push(request("checkout.abandoned"), ttl=60).payload)
+    assert payload["url"] == EVENTS["checkout.abandoned"]["recovery_url"]
+
+
+def test_amounts_carry_their_currency(renderer: Renderer) -> None:
+    assert "€88.80" in renderer.email(request("order.placed")).text
+    assert "120.00 SEK" in renderer.email(request("order.refunded")).subject
+
+
+def test_html_escapes_customer_data(renderer: Renderer) -> None:
+    # given a customer and an item whose names are markup
+    event = {**EVENTS["order.placed"], "items": [{**ITEMS[0], "name": '<img src=x onerror="x">'}]}
+    req = request("order.placed", first_name="<script>alert(1)</script>", event=event)
+    # when
+    html = renderer.email(req).html
+    # then
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&#34;x&#34;&gt;" in html
+
+
+def test_html_never_links_a_javascript_url(renderer: Renderer) -> None:
+    event = {**EVENTS["fulfillment.shipped"], "tracking_url": "javascript:alert(1)"}
+    req = request("fulfillment.shipped", event=event)
+    assert "javascript:" not in renderer.email(req).html
+    assert json.loads(renderer.push(req, ttl=60).payload)["url"] == ""
+
+
+def test_missing_first_name_reads_naturally(renderer: Renderer) -> None:
+    email = renderer.email(request("order.placed", first_name=None))
+    assert email.subject == "Order #1001 confirmed: thank you!"
+    assert email.text.startswith("Hi there,")
+
+
+def test_optional_fields_may_be_absent_or_null(renderer: Renderer) -> None:
+    # given a delay event without its optional fields, and one with them null
+    bare = {k: v for k, v in EVENTS["fulfillment.delayed"].items() if k not in ("reason",)}
+    nulls = {**bare, "new_estimated_delivery": None, "tracking_url": None}
+    for event in (bare, nulls):
+        req = request("fulfillment.delayed", event=event)
+        assert "is delayed" in renderer.email(req).subject
+        assert "delayed" in renderer.sms(req).body
+
+
+def test_missing_required_field_is_a_render_error(renderer: Renderer) -> None:
+    event = {k: v for k, v in EVENTS["fulfillment.shipped"].items() if k != "order_number"}
+    with pytest.raises(RenderError):
+        renderer.email(request("fulfillment.shipped", event=event))
+
+
+def test_unknown_template_is_a_permanent_error(renderer: Renderer) -> None:
+    req = request("order.placed").model_copy(update={"template": "order.exploded"})
+    with pytest.raises(UnknownTemplate):
+        renderer.email(req)
+    with pytest.raises(UnknownTemplate):
+        renderer.sms(req.model_copy(update={"template": "../../etc/passwd"}))
+
+
+def test_missing_contact_point_is_a_permanent_error(renderer: Renderer) -> None:
+    req = request("order.paid")
+    no_phone = req.model_copy(
+        update={"recipient": req.recipient.model_copy(update={"phone": None})}
+    )
+    with pytest.raises(MissingContact):
+        renderer.sms(no_phone)
+
+
+@pytest.mark.parametrize("language", ["fi", "fi-FI", "ja"])
+def test_language_without_templates_falls_back_to_english(
+    renderer: Renderer, language: str
+) -> None:
+    email = renderer.email(request("order.paid", language=language))
+    assert email.subject == "Payment received for order #1001"
+    assert f'<html lang="{language}">' in email.html
+
+
+def test_language_with_templates_is_preferred(tmp_path: Path) -> None:
+    # given Finnish templates for one event type only
+    (tmp_path / "en").symlink_to(TEMPLATES / "en")
+    (tmp_path / "fi").mkdir()
+    (tmp_path / "fi" / "order.paid.txt.j2").write_text(
+        "{% block subject %}Maksu vastaanotettu: tilaus #{{ event.order_number }}{% endblock %}"
+        "{% block text %}Hei {{ customer.first_name }}{% endblock %}{% block sms %}x{% endblock %}"
+        "{% block push_title %}x{% endblock %}{% block push_body %}x{% endblock %}"
+    )
+    renderer = Renderer(tmp_path)
+    # when / then: Finnish where it exists, English for the rest
+    assert renderer.sms(request("order.paid", language="fi-FI")).body == "x"
+    assert renderer.email(request("order.paid", language="fi")).subject.startswith("Maksu")
+    assert renderer.email(request("order.placed", language="fi")).subject.startswith("Order")
+
+
+def test_push_payload_is_cut_to_the_size_limit(renderer: Renderer) -> None:
+    # given a cancellation reason far beyond what a push can carry
+    event = {**EVENTS["order.cancelled"], "reason": "ä" * 20_000}
+    # when
+    push = renderer.push(request("order.cancelled", event=event), ttl=60)
+    # then
+    assert len(push.payload) <= MAX_PUSH_PAYLOAD
+    assert json.loads(push.payload)["title"] == "Order #1001 cancelled"
+
+
+def test_push_body_is_shortened_not_dropped(renderer: Renderer) -> None:
+    # the template truncates reasons; make the first name carry the bulk instead
+    req = request("order.placed", first_name="Å" * 3000)
+    push = renderer.push(req, ttl=60)
+    body = json.loads(push.payload)["body"]
+    assert len(push.payload) <= MAX_PUSH_PAYLOAD
+    assert body.startswith("Thanks, ÅÅÅ") and body.endswith("…")
+
+
+def test_sms_segments_counts_gsm_and_unicode() -> None:
+    assert sms_segments("a" * 160) == 1
+    assert sms_segments("a" * 161) == 2
+    assert sms_segments("€" * 80) == 1  # extension characters count twice
+    assert sms_segments("あ" * 70) == 1
+    assert sms_segments("あ" * 71) == 2

@@ -1,0 +1,87 @@
+"""The outbox and the sandbox's own routes."""
+
+from __future__ import annotations
+
+import pytest
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import Mail
+from twilio.rest import Client
+
+from sandbox.outbox import Outbox
+from sandbox.testing import SandboxHandle, shared_sandbox
+
+
+@pytest.fixture
+def sandbox() -> SandboxHandle:
+    """The process-wide sandbox, with an empty outbox."""
+    handle = shared_sandbox()
+    handle.clear()
+    return handle
+
+
+def test_seq_keeps_increasing_across_clears() -> None:
+    outbox = Outbox()
+    outbox.record("email", "accepted")
+    outbox.clear()
+    entry = outbox.record("sms", "rejected", error="400")
+
+    assert entry.seq == 2
+    assert [e.seq for e in outbox.messages()] == [2]
+    assert outbox.stats()["channels"]["sms"] == {"accepted": 0, "rejected": 1}
+
+
+def test_since_channel_status_and_limit() -> None:
+    outbox = Outbox()
+    for i in range(6):
+        outbox.record("email" if i % 2 else "push", "accepted" if i < 4 else "rejected")
+
+    assert [e.seq for e in outbox.messages(since=3)] == [4, 5, 6]
+    assert [e.seq for e in outbox.messages(channel="email")] == [2, 4, 6]
+    assert [e.seq for e in outbox.messages(status="rejected", channel="push")] == [5]
+    assert [e.seq for e in outbox.messages(limit=2)] == [1, 2]
+
+
+def test_oldest_entries_are_dropped_past_the_limit() -> None:
+    outbox = Outbox(limit=4)
+    for _ in range(6):
+        outbox.record("sms", "accepted")
+
+    assert [e.seq for e in outbox.messages()] == [3, 4, 5, 6]
+    assert [e.seq for e in outbox.messages(since=4)] == [5, 6]
+    stats = outbox.stats()
+    assert (stats["total"], stats["held"], stats["dropped"], stats["last_seq"]) == (6, 4, 2, 6)
+
+
+def test_entry_times_are_utc_with_microseconds() -> None:
+    entry = Outbox().record("push", "accepted").to_dict()
+    assert entry["received_at"].endswith("+00:00")
+    assert len(entry["received_at"].split(".")[1]) == len("123456+00:00")
+
+
+def test_routes_over_http(sandbox: SandboxHandle) -> None:
+    SendGridAPIClient("SG.k", host=sandbox.base_url).send(
+        Mail("a@shop.example", "b@example.com", "Hi", plain_text_content="Hi")
+    )
+    twilio = Client("AC" + "0" * 32, "token")
+    twilio.api.base_url = sandbox.base_url
+    twilio.messages.create(to="+15551234567", from_="+15005550006", body="Hi")
+
+    assert sandbox.request("GET", "/healthz") == {"status": "ok"}
+    first = sandbox.messages()[0]["seq"]
+    assert sandbox.last_seq() == first + 1
+    assert [e["channel"] for e in sandbox.messages(since=first)] == ["sms"]
+    stats = sandbox.stats()
+    assert stats["channels"]["email"]["accepted"] == 1
+    assert stats["channels"]["sms"]["accepted"] == 1
+    assert stats["last_seq"] == first + 1
+    timings = sandbox.request("GET", "/contracts/stats")
+    assert timings["sendgrid POST /mail/send"]["count"] >= 1
+
+    sandbox.clear()
+    assert sandbox.messages() == []
+    assert sandbox.stats()["total"] == 0
+
+
+def test_wait_for_gives_up_with_a_count(sandbox: SandboxHandle) -> None:
+    with pytest.raises(TimeoutError, match="0 of 1"):
+        sandbox.wait_for(1, timeout=0.1, channel="sms")
