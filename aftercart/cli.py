@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import signal
 import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
+
+import uvloop
 
 from aftercart.settings import Settings
 from schemas.topics import CHANNELS
@@ -49,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     for chatty in ("kafka", "aiokafka"):  # client internals: connection chatter, odd warnings
         logging.getLogger(chatty).setLevel(logging.ERROR)
+    if args.command in ("worker", "sandbox"):
+        # libuv's loop: the long-running services spend most of their time in socket I/O.
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     if args.command == "worker":
         return _worker(args.name, settings)
     if args.command == "sandbox":

@@ -71,6 +71,16 @@ class Supervisor:
         """Children that have exited."""
         return [c for c in self.children if c.process.poll() is not None]
 
+    def stop(self, child: Child, timeout: float = 20.0) -> None:
+        """Stop one child and forget it."""
+        self.children.remove(child)
+        child.process.terminate()
+        try:
+            child.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
+
     def stop_all(self, timeout: float = 20.0) -> None:
         """SIGTERM every child at once, then SIGKILL what is still running after `timeout`."""
         for child in self.children:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import faust
+import uvloop
 
 from aftercart.apps import faust_app, run_worker
 from aftercart.settings import Settings
@@ -30,4 +33,5 @@ def create_passthrough_app(settings: Settings) -> faust.App:
 
 
 if __name__ == "__main__":
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # as the pipeline's workers run
     run_worker(create_passthrough_app(Settings()), Settings())

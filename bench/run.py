@@ -17,7 +17,7 @@ from aftercart.demo import demo_settings
 from aftercart.settings import Settings, settings_env
 from aftercart.stack import Stack
 from bench import passthrough
-from bench.measure import peak_rss_mb, percentile, wait_until
+from bench.measure import cpu_seconds, peak_rss_mb, percentile, wait_until
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
 from broker.admin import create_topics, end_offsets, lag
 from sandbox.client import SandboxClient
@@ -56,7 +56,12 @@ def run_bench(base: Settings, *, events: int, output: str) -> int:
             stack.check,
         )
         say(f"{CUSTOMERS} customers set up; throughput pass with {events} events ...")
+        before = cpu_by_process(stack)
         results["throughput"] = throughput(stack, producer, sandbox, people, events)
+        after = cpu_by_process(stack)
+        results["throughput"]["cpu_seconds"] = {
+            name: round(after[name] - before[name], 1) for name in after if name in before
+        }
         say(f"latency pass at {OFFERED_PER_S} events/s for {LATENCY_SECONDS}s ...")
         results["latency"] = latency(stack, producer, sandbox, people)
         producer.close()
@@ -70,6 +75,16 @@ def run_bench(base: Settings, *, events: int, output: str) -> int:
     print(json.dumps(results, indent=2))
     say(f"written to {output}")
     return 0
+
+
+def cpu_by_process(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by each process of the stack."""
+    pids = {c.name: c.process.pid for c in stack.supervisor.children}
+    if stack.broker is not None and stack.broker.pid is not None:
+        pids["kafka"] = stack.broker.pid
+    pids["bench"] = os.getpid()
+    found = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    return {name: cpu for name, cpu in found.items() if cpu is not None}
 
 
 def baseline(stack: Stack, settings: Settings) -> dict[str, Any]:
@@ -96,8 +111,7 @@ def baseline(stack: Stack, settings: Settings) -> dict[str, Any]:
         stack.check,
     )
     elapsed = time.monotonic() - started
-    child.process.terminate()
-    child.process.wait(30)
+    stack.supervisor.stop(child)
     return {
         "events": BASELINE_EVENTS,
         "faust_passthrough_events_per_s": round(BASELINE_EVENTS / elapsed),
@@ -167,6 +181,11 @@ def latency(
     producer.flush()
     seen = _arrivals(sandbox, expect, since, stack, timeout=300)
     delays = [seen[nid] - expect.sent_at_ms[nid] for nid in seen]
+    first = min(expect.sent_at_ms.values())
+    windows: dict[int, list[float]] = {}
+    for nid in seen:
+        second = int((expect.sent_at_ms[nid] - first) // 2000) * 2
+        windows.setdefault(second, []).append(seen[nid] - expect.sent_at_ms[nid])
     return {
         "offered_events_per_s": OFFERED_PER_S,
         "events": total,
@@ -175,6 +194,7 @@ def latency(
         "p95_ms": round(percentile(delays, 95), 1),
         "p99_ms": round(percentile(delays, 99), 1),
         "max_ms": round(max(delays), 1),
+        "p99_ms_by_2s_window": [round(percentile(windows[w], 99)) for w in sorted(windows)],
     }
 
 

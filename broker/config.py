@@ -46,6 +46,11 @@ def server_config(data_dir: Path, port: int, controller_port: int) -> dict[str, 
         "log.segment.bytes": str(64 * 1024 * 1024),
         "log.retention.check.interval.ms": "60000",
         "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
+        # Sized for a 2-core laptop shared with the pipeline: fewer threads, less switching.
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        "background.threads": "2",
+        "log.cleaner.threads": "1",
     }
 
 

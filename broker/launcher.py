@@ -118,7 +118,8 @@ class LocalKafka:
 
     def _java(self, libs: Path, main: str, *args: str) -> list[str]:
         return [
-            "java", f"-Xmx{self.heap}", "-Djava.awt.headless=true",
+            # Serial GC: a small heap on a small machine needs no parallel collector threads.
+            "java", f"-Xmx{self.heap}", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", f"{libs}/*", main, *args,
         ]  # fmt: skip
 
