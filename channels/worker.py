@@ -16,7 +16,7 @@ from channels.base import Sender
 from channels.errors import PermanentError
 from channels.registry import build_sender
 from channels.render import Renderer
-from channels.retry import Exhausted, RetryPolicy, with_retries
+from channels.retry import Exhausted, RetryPolicy, Sleep, with_retries
 from schemas.codec import InvalidMessage, decode_notification, encode
 from schemas.deadletter import dead_letter
 from schemas.notification import NotificationRequest
@@ -29,9 +29,12 @@ SenderFactory = Callable[[str, Settings], Sender[Any]]
 class Delivery:
     """Delivers one batch of requests: customers in parallel, each customer's in order."""
 
-    def __init__(self, channel: str, settings: Settings, sender: Sender[Any]) -> None:
+    def __init__(
+        self, channel: str, settings: Settings, sender: Sender[Any], *, sleep: Sleep = asyncio.sleep
+    ) -> None:
         self.channel = channel
         self.sender = sender
+        self.sleep = sleep
         self.policy = RetryPolicy(max_attempts=settings.channel_max_attempts)
         self.limit = asyncio.Semaphore(settings.channel_concurrency)
         renderer = Renderer()
@@ -73,7 +76,9 @@ class Delivery:
     async def one(self, request: NotificationRequest) -> None:
         """Render and send one request, retrying what is worth retrying."""
         message = self.render(request)
-        receipt = await with_retries(lambda: self.sender.send(message), self.policy)
+        receipt = await with_retries(
+            lambda: self.sender.send(message), self.policy, sleep=self.sleep
+        )
         log.debug("sent %s via %s: %s", request.notification_id, self.channel, receipt)
 
     def _dead(

@@ -1,0 +1,68 @@
+"""One settings object: sandbox without credentials, real providers with them, secrets hidden."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from aftercart.cli import main, parser
+from aftercart.settings import Settings, settings_env
+
+
+def test_without_credentials_every_provider_is_the_sandbox() -> None:
+    settings = Settings(sandbox_port=9999)
+    assert settings.sendgrid_base_url == "http://127.0.0.1:9999"
+    assert settings.twilio_api_base_url == "http://127.0.0.1:9999"
+    assert settings.sandbox_url not in settings.push_origins
+
+
+def test_with_credentials_the_same_settings_point_at_the_real_providers() -> None:
+    settings = Settings(
+        sendgrid_api_key=SecretStr("SG.real"),
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token=SecretStr("token"),
+    )
+    assert settings.sendgrid_base_url == "https://api.sendgrid.com"
+    assert settings.twilio_api_base_url == "https://api.twilio.com"
+    assert settings.twilio_credentials[0] == "AC" + "1" * 32
+
+
+def test_secrets_never_show_in_repr_or_str() -> None:
+    settings = Settings(sendgrid_api_key=SecretStr("SG.very-secret"))
+    assert "very-secret" not in repr(settings)
+    assert "very-secret" not in str(settings)
+
+
+def test_a_child_process_environment_rebuilds_the_same_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = Settings(
+        kafka_bootstrap="127.0.0.1:1234",
+        push_allow_sandbox=True,
+        sendgrid_api_key=SecretStr("SG.x"),
+        push_allowed_origins=("https://push.example",),
+    )
+    for name, value in settings_env(original).items():
+        monkeypatch.setenv(name, value)
+    assert Settings() == original
+
+
+def test_the_environment_prefix_is_aftercart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERCART_TOPIC_PREFIX", "myshop")
+    assert Settings().topic_prefix == "myshop"
+
+
+def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--help"])
+    out = capsys.readouterr().out
+    for command in ("up", "demo", "kafka", "topics", "sandbox", "worker", "bench"):
+        assert f"    {command} " in out
+
+
+def test_kafka_status_without_a_broker_says_so(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AFTERCART_DATA_DIR", str(tmp_path))
+    assert main(["kafka", "status"]) == 0
+    assert capsys.readouterr().out.strip() == "not running"
