@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping, MutableMapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,9 @@ _GSM7 = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM7_EXTENDED = set("^{}\\[~]|€\f")
+# Names a plain dict answers as attributes (`.items`, `.get`): Jinja must keep finding those.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+_FOUND_LIMIT = 1024  # (language, template, kind) lookups kept; languages are open-ended
 
 
 def money(amount: str, currency: str) -> str:
@@ -82,22 +84,44 @@ def _line(text: str) -> str:
     return " ".join(text.split())
 
 
+class _Environment(Environment):
+    """Jinja's Environment, minus two per-render costs that do not change the output."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        # Jinja gives each template a ChainMap over the environment's globals and copies it
+        # into every new context; ours are all set before the first template loads, so one
+        # flat dict holds the same names and copies several times faster.
+        return {**self.globals, **(d or {})}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # Request data is plain dicts: `event.total` would first try getattr(), which fails
+        # with a costly AttributeError for every name a dict does not have as an attribute.
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 class Renderer:
     """Renders requests with templates loaded once; share one instance per process."""
 
     def __init__(self, templates: Path = TEMPLATES, default_language: str = "en") -> None:
-        self._env = Environment(
+        self._env = _Environment(
             loader=FileSystemLoader(templates),
             autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            cache_size=-1,  # a plain dict: the templates are few and never reloaded
         )
         self._env.globals["money"] = money
         self._env.filters["day"] = day
         self._env.filters["link"] = link
         self._default = default_language
+        self._found: dict[tuple[str, str, str], Template] = {}
 
     def email(self, req: NotificationRequest) -> EmailMessage:
         """The email for this request: subject, plain text and HTML."""
@@ -105,8 +129,10 @@ class Renderer:
             raise MissingContact("email", f"no email address for {req.notification_id}")
         blocks = self._blocks(req, ("subject", "text"))
         template = self._template(req, "html")
-        with _rendering(req, template):
+        try:
             html = template.render({**_context(req), **blocks})
+        except _DATA_ERRORS as exc:
+            raise _render_error(req, template, exc) from exc
         return EmailMessage(
             notification_id=req.notification_id,
             to=req.recipient.email,
@@ -151,12 +177,26 @@ class Renderer:
         missing = [b for b in names if b not in template.blocks]
         if missing:
             raise RenderError(req.channel, f"{template.name} lacks blocks {missing}")
-        with _rendering(req, template):
+        try:
             context = template.new_context(_context(req))
             out = {b: "".join(template.blocks[b](context)).strip() for b in names}
+        except _DATA_ERRORS as exc:
+            raise _render_error(req, template, exc) from exc
         return {b: v if b == "text" else _line(v) for b, v in out.items()}
 
     def _template(self, req: NotificationRequest, kind: str) -> Template:
+        """The template for the request's language, its base language or the default."""
+        key = (req.language, req.template, kind)
+        template = self._found.get(key)
+        if template is None:
+            # Templates ship with the code (auto_reload is off), so a fallback found once holds.
+            template = self._find(req, kind)
+            if len(self._found) >= _FOUND_LIMIT:
+                self._found.clear()
+            self._found[key] = template
+        return template
+
+    def _find(self, req: NotificationRequest, kind: str) -> Template:
         if not _TEMPLATE_NAME.match(req.template):
             raise UnknownTemplate(req.channel, f"invalid template name {req.template!r}")
         base = req.language.split("-")[0]
@@ -174,13 +214,12 @@ def _context(req: NotificationRequest) -> dict[str, Any]:
     return {**req.data, "language": req.language, "notification_id": req.notification_id}
 
 
-@contextmanager
-def _rendering(req: NotificationRequest, template: Template) -> Iterator[None]:
-    """Data a template needs but the request lacks makes the request undeliverable."""
-    try:
-        yield
-    except (UndefinedError, TypeError, ValueError, KeyError) as exc:
-        raise RenderError(req.channel, f"{template.name}: {exc}") from exc
+# Data a template needs but the request lacks makes the request undeliverable.
+_DATA_ERRORS = (UndefinedError, TypeError, ValueError, KeyError)
+
+
+def _render_error(req: NotificationRequest, template: Template, exc: Exception) -> RenderError:
+    return RenderError(req.channel, f"{template.name}: {exc}")
 
 
 def _full_name(data: Mapping[str, Any]) -> str | None:
@@ -189,8 +228,12 @@ def _full_name(data: Mapping[str, Any]) -> str | None:
     return " ".join(p for p in parts if p) or None
 
 
+# What json.dumps(payload, ensure_ascii=False, separators=...) does, without a new encoder per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(payload: Mapping[str, str]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return _JSON.encode(payload).encode()
 
 
 def _fit_push(payload: dict[str, str]) -> bytes:

@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 
 import aiohttp
 from cryptography.hazmat.primitives import serialization
@@ -39,6 +40,8 @@ VAPID_LIFETIME_S = 12 * 3600
 VAPID_RENEW_S = 3600
 # Printable ASCII without spaces or backslashes: nothing two URL parsers could read differently.
 _URL_CHARS = re.compile(r"[!-\[\]-~]+")
+# Subscriptions whose parsed keys are kept; the oldest goes first beyond this.
+PUSHER_CACHE_SIZE = 4096
 
 
 def check_endpoint(endpoint: str, allowed_origins: Iterable[str]) -> URL:
@@ -59,10 +62,9 @@ def check_endpoint(endpoint: str, allowed_origins: Iterable[str]) -> URL:
     if not url.raw_host or not url.absolute:
         raise DisallowedEndpoint("push", "endpoint has no host")
     for entry in allowed_origins:
-        allowed = URL(entry)
-        if (allowed.scheme, allowed.port) != (url.scheme, url.port):
+        scheme, port, pattern = _origin(entry)
+        if (scheme, port) != (url.scheme, url.port):
             continue
-        pattern = (allowed.raw_host or "").lower()
         host = url.raw_host.lower()
         if host == pattern:
             return url
@@ -71,6 +73,13 @@ def check_endpoint(endpoint: str, allowed_origins: Iterable[str]) -> URL:
             if label and rest == pattern[2:]:
                 return url
     raise DisallowedEndpoint("push", f"{url.scheme}://{url.raw_host} is not an allowed service")
+
+
+@lru_cache(maxsize=256)
+def _origin(entry: str) -> tuple[str, int | None, str]:
+    """An allowed origin as (scheme, port, lowercase host pattern), parsed once."""
+    allowed = URL(entry)
+    return allowed.scheme, allowed.port, (allowed.raw_host or "").lower()
 
 
 def error_for_status(status: int, headers: Mapping[str, str], detail: str) -> DeliveryError:
@@ -152,6 +161,8 @@ class WebPush:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._limit = settings.channel_concurrency
         self._session: aiohttp.ClientSession | None = None
+        # Parsing a subscription's keys is the same work for every message to that browser.
+        self._pushers: dict[tuple[str, str], WebPusher] = {}
 
     @property
     def application_server_key(self) -> str:
@@ -164,7 +175,7 @@ class WebPush:
     async def send(self, message: PushMessage) -> Receipt:
         """Encrypt and post one push; one attempt, errors raised by type."""
         url = check_endpoint(message.subscription.endpoint, self._origins)
-        body = _encrypt(message)
+        body = self._encrypt(message)
         origin = str(url.origin())
         headers = {
             "TTL": str(message.ttl),
@@ -191,20 +202,26 @@ class WebPush:
             await self._session.close()
             self._session = None
 
+    def _encrypt(self, message: PushMessage) -> bytes:
+        """aes128gcm body for the subscription's keys; broken keys make it undeliverable."""
+        keys = message.subscription.keys
+        try:
+            pusher = self._pushers.get((keys.p256dh, keys.auth))
+            if pusher is None:
+                pusher = WebPusher(message.subscription.model_dump(exclude_none=True))
+                if len(self._pushers) >= PUSHER_CACHE_SIZE:
+                    del self._pushers[next(iter(self._pushers))]
+                self._pushers[keys.p256dh, keys.auth] = pusher
+            # A fresh ephemeral ECDH key and salt per message, as RFC 8291 requires.
+            encoded = pusher.encode(message.payload, "aes128gcm")
+        except (WebPushException, ValueError, TypeError, binascii.Error) as exc:
+            raise PermanentError("push", f"subscription keys are unusable: {exc}") from exc
+        body: bytes = encoded["body"]
+        return body
+
     def _client(self) -> aiohttp.ClientSession:
         # Created on first use: aiohttp sessions belong to the running event loop.
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._limit)
             self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
         return self._session
-
-
-def _encrypt(message: PushMessage) -> bytes:
-    """aes128gcm body for the subscription's keys; broken keys make the message undeliverable."""
-    subscription = message.subscription.model_dump(exclude_none=True)
-    try:
-        encoded = WebPusher(subscription).encode(message.payload, "aes128gcm")
-    except (WebPushException, ValueError, TypeError, binascii.Error) as exc:
-        raise PermanentError("push", f"subscription keys are unusable: {exc}") from exc
-    body: bytes = encoded["body"]
-    return body

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
+from aiohttp import FormData, web
 from aiohttp.test_utils import TestServer
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from aftercart.settings import Settings
@@ -23,7 +25,7 @@ from channels.errors import (
 )
 from channels.messages import EmailMessage, SmsMessage
 from channels.sendgrid_email import NOTIFICATION_HEADER, SendGridEmail
-from channels.twilio_sms import TwilioSms
+from channels.twilio_sms import TwilioSms, form_body
 
 KEY = "SG.unit-test.secret-value"
 SID = "AC" + "1" * 32
@@ -211,3 +213,32 @@ async def test_twilio_timeout_is_enforced(provider: tuple[FakeProvider, str]) ->
         await sender.send(SMS)
     await sender.close()
     assert time.perf_counter() - started < 2.0
+
+
+# Text that encodes to UTF-8: anything but lone surrogates.
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+
+
+@given(st.dictionaries(st.sampled_from(["To", "From", "Body", "Status Callback", "ä&="]), _TEXT))
+def test_twilio_form_body_is_what_aiohttp_would_send(data: dict[str, str]) -> None:
+    # the SDK's form goes out as aiohttp's FormData would have encoded it, byte for byte
+    assert form_body(data) == FormData(data)()._value
+
+
+async def test_twilio_body_is_the_urlencoded_form_in_sdk_order(
+    provider: tuple[FakeProvider, str],
+) -> None:
+    fake, base = provider
+    fake.answer = Answer(201, {"sid": "SM1", "status": "queued"})
+    sender = TwilioSms(settings(base, public_url="https://hooks.shop.example"))
+    await sender.send(SmsMessage("n 3/ä", "+358401234567", "Hi Aino & co: 100% €5 ~ok?"))
+    await sender.close()
+    _, headers, raw = fake.requests[0]
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert raw == (
+        b"To=%2B358401234567"
+        b"&StatusCallback=https%3A%2F%2Fhooks.shop.example%2Freceipts%2Ftwilio"
+        b"%3Fnotification_id%3Dn%25203%2F%25C3%25A4"
+        b"&From=%2B15005550006"
+        b"&Body=Hi+Aino+%26+co%3A+100%25+%E2%82%AC5+~ok%3F"
+    )

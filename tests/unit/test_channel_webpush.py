@@ -242,6 +242,35 @@ async def test_unusable_subscription_keys_are_permanent() -> None:
         await WebPush(Settings()).send(PushMessage("n", sub, b"{}", 60))
 
 
+async def test_pushes_to_one_browser_each_get_a_fresh_key_and_salt(
+    push_service: tuple[FakePushService, str],
+) -> None:
+    # given one browser that receives three pushes (its parsed keys are reused)
+    fake, origin = push_service
+    browser = Browser()
+    sender = WebPush(Settings(push_allowed_origins=(origin,)))
+    subscription = browser.subscription(origin + "/push/1")
+    # when
+    for n in range(3):
+        await sender.send(PushMessage(f"n-{n}", subscription, f'{{"n":{n}}}'.encode(), 60))
+    await sender.close()
+    # then every body decrypts, and none shares a salt or sender key with another
+    bodies = [body for _, body in fake.received]
+    assert [browser.decrypt(b) for b in bodies] == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+    assert len({b[:16] for b in bodies}) == 3  # salt
+    assert len({b[21:86] for b in bodies}) == 3  # ephemeral ECDH public key
+
+
+async def test_unusable_keys_stay_permanent_on_every_attempt() -> None:
+    sub = PushSubscription(
+        endpoint="https://fcm.googleapis.com/x", keys=PushKeys(p256dh="AAAA", auth="AAAA")
+    )
+    sender = WebPush(Settings())
+    for _ in range(2):
+        with pytest.raises(PermanentError):
+            await sender.send(PushMessage("n", sub, b"{}", 60))
+
+
 def test_a_zero_ttl_is_refused() -> None:
     with pytest.raises(ValueError):
         PushMessage("n", Browser().subscription("https://fcm.googleapis.com/x"), b"{}", 0)

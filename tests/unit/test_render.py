@@ -274,3 +274,43 @@ def test_sms_segments_counts_gsm_and_unicode() -> None:
     assert sms_segments("€" * 80) == 1  # extension characters count twice
     assert sms_segments("あ" * 70) == 1
     assert sms_segments("あ" * 71) == 2
+
+
+def test_dict_methods_stay_reachable_in_templates(tmp_path: Path) -> None:
+    # given a template that calls dict methods on data whose keys shadow them
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "order.placed.txt.j2").write_text(
+        "{% block subject %}{{ event.get('order_number') }} {{ event.items() | list | length }}"
+        "{% endblock %}{% block text %}{{ event['items'] | length }}{% endblock %}"
+        "{% block sms %}{{ event.keys }}{% endblock %}{% block push_title %}x{% endblock %}"
+        "{% block push_body %}x{% endblock %}"
+    )
+    (tmp_path / "en" / "order.placed.html.j2").write_text("<p>{{ event.total }}</p>")
+    renderer = Renderer(tmp_path)
+    # when
+    email = renderer.email(request("order.placed"))
+    # then `.items` and `.get` are still the dict's methods, not its "items" key
+    assert email.subject == f"#1001 {len(EVENTS['order.placed'])}"
+    assert email.text == "2" and email.html == "<p>88.80</p>"
+    assert renderer.sms(request("order.placed")).body.startswith("<built-in method keys")
+
+
+def test_undefined_attributes_still_fail_the_render(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "order.paid.txt.j2").write_text(
+        "{% block sms %}{{ event.nope }}{% endblock %}"
+        "{% block push_title %}{{ event.order_number.nope }}{% endblock %}"
+        "{% block push_body %}x{% endblock %}"
+    )
+    renderer = Renderer(tmp_path)
+    with pytest.raises(RenderError, match="has no attribute 'nope'"):
+        renderer.sms(request("order.paid"))
+    with pytest.raises(RenderError, match="has no attribute 'nope'"):
+        renderer.push(request("order.paid"), ttl=60)
+
+
+def test_fallback_language_renders_the_same_every_time(renderer: Renderer) -> None:
+    # the language fallback is looked up once, then reused
+    first = renderer.email(request("fulfillment.shipped", language="fi-FI"))
+    again = renderer.email(request("fulfillment.shipped", language="fi-FI"))
+    assert first == again and first.subject.startswith("Order #1001 is on its way")
