@@ -25,7 +25,7 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
         consumer_auto_offset_reset="earliest",
         broker_commit_every=1000,
         broker_commit_interval=1.0,
-        producer_linger=0.005,
+        producer_linger=0.01,
         **extra,
     )
 

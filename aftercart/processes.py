@@ -1,8 +1,7 @@
-"""Child processes that never outlive their parent, stopped in reverse start order."""
+"""Child processes that never outlive their parent."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -12,13 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """preexec_fn: the kernel sends SIGTERM to this child when its parent dies."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+from broker.launcher import die_with_parent
 
 
 @dataclass
@@ -57,7 +50,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **env},
                 start_new_session=True,
-                preexec_fn=die_with_parent,
+                preexec_fn=die_with_parent(os.getpid()),
             )
         child = Child(name, process, log_path)
         self.children.append(child)

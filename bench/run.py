@@ -23,6 +23,8 @@ from broker.admin import create_topics, end_offsets, lag
 from sandbox.client import SandboxClient
 from schemas.topics import TopicSpec
 
+PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+PLACEHOLDER = b'"2000-01-01T00:00:00Z"'
 CUSTOMERS = 2_000
 BASELINE_EVENTS = 20_000
 OFFERED_PER_S = 500
@@ -169,15 +171,22 @@ def latency(
     expect = Expectation({})
     since = sandbox.last_seq()
     total = OFFERED_PER_S * LATENCY_SECONDS
+    # Built up front so the load generator spends its CPU on sending; each event gets its
+    # creation time stamped in at the moment it is sent.
+    planned = [
+        (customer, order_event(customer, 1_000_000 + n, type_name, time=PLACEHOLDER_TIME))
+        for customer, n, type_name in orders(people, total)
+    ]
     start = time.monotonic()
-    for i, (customer, n, type_name) in enumerate(orders(people, total)):
+    for i, (customer, event) in enumerate(planned):
         pause = start + i / OFFERED_PER_S - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        event = order_event(customer, 1_000_000 + n, type_name)
-        expect.add(event, customer.channels)
+        now = datetime.now(UTC)
         key, value = encoded(event)
+        value = value.replace(PLACEHOLDER, now.strftime('"%Y-%m-%dT%H:%M:%S.%fZ"').encode())
         producer.send(stack.topics.events, key=key, value=value)
+        expect.add(event, customer.channels, at_ms=now.timestamp() * 1000)
     producer.flush()
     seen = _arrivals(sandbox, expect, since, stack, timeout=300)
     delays = [seen[nid] - expect.sent_at_ms[nid] for nid in seen]

@@ -104,9 +104,9 @@ class Expectation:
 
     sent_at_ms: dict[str, float]  # notification id -> event creation time (epoch ms)
 
-    def add(self, event: CloudEvent, channels: tuple[str, ...]) -> None:
-        """Expect one notification per chosen channel for this event."""
-        created = event.time.timestamp() * 1000
+    def add(self, event: CloudEvent, channels: tuple[str, ...], at_ms: float | None = None) -> None:
+        """Expect one notification per chosen channel for this event, created at `at_ms`."""
+        created = at_ms if at_ms is not None else event.time.timestamp() * 1000
         for channel in channels:
             self.sent_at_ms[notification_id(event.id, channel, event.type)] = created
 

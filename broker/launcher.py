@@ -48,7 +48,8 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+def die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """A preexec_fn that makes the child receive SIGTERM when its parent dies."""
     libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork: keep the child's work tiny
 
     def preexec() -> None:
@@ -149,7 +150,7 @@ class LocalKafka:
             server_properties(self.data_dir, self.port, self.controller_port)
         )
         self._format_storage(libs)
-        preexec = _die_with_parent(os.getpid()) if self.die_with_parent else None
+        preexec = die_with_parent(os.getpid()) if self.die_with_parent else None
         with self.log_path.open("wb") as log:
             self._proc = subprocess.Popen(
                 self._java(libs, "kafka.Kafka", str(self.properties_path)),
