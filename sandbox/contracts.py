@@ -94,6 +94,8 @@ class Contracts:
         self._route_cache: dict[str, tuple[_Route, dict[str, str]] | None] = {}
         self._operations: dict[tuple[str, str, str], CompiledOperation | None] = {}
         self._timings: dict[str, _Timing] = {}
+        # Per route and method: the operation's key, its compiled rules and its timing.
+        self._bound: dict[tuple[int, str], tuple[str, CompiledOperation | None, _Timing]] = {}
 
     @classmethod
     def load(cls, spec_dir: Path = SPEC_DIR) -> Contracts:
@@ -129,13 +131,17 @@ class Contracts:
             )
             return CheckResult([Violation("operation", None, message)], None, None)
         route, path_values = found
-        key = f"{route.document} {parts.method.upper()} {route.template}"
-        operation = self._operation(route, parts.method)
+        bound = self._bound.get((id(route), parts.method))
+        if bound is None:
+            key = f"{route.document} {parts.method.upper()} {route.template}"
+            operation = self._operation(route, parts.method)
+            bound = (key, operation, self._timings.setdefault(key, _Timing()))
+            self._bound[(id(route), parts.method)] = bound
+        key, operation, timing = bound
         if operation is None:
             violations, body = self._reference(route, parts), None
         else:
             violations, body = operation.check(parts, path_values)
-        timing = self._timings.setdefault(key, _Timing())
         elapsed = time.perf_counter_ns() - started
         timing.count += 1
         timing.total_ns += elapsed

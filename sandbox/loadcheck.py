@@ -1,9 +1,13 @@
 """How many requests per second the sandbox sustains, per provider route.
 
     python -m sandbox.loadcheck [--seconds 5] [--concurrency 64] [--url http://127.0.0.1:8787]
+                                [--loop uvloop|asyncio] [--rate 0]
 
 Without --url it starts a sandbox in a child process on a free port (so client and server do not
-share a GIL). Request bodies are built before the clock starts; each request is distinct.
+share a GIL), under uvloop as `aftercart sandbox` runs it unless --loop asyncio. Request bodies are
+built before the clock starts; each request is distinct. --rate paces the requests (per second,
+per route) as a pipeline that is not saturating the sandbox would send them; by default they go as
+fast as the sandbox answers.
 """
 
 from __future__ import annotations
@@ -92,7 +96,7 @@ def push_requests(base_url: str, n: int) -> list[Request]:
 
 
 async def hammer(
-    base_url: str, requests: list[Request], seconds: float, concurrency: int
+    base_url: str, requests: list[Request], seconds: float, concurrency: int, rate: float = 0
 ) -> dict[str, Any]:
     """Send requests round-robin from concurrency keep-alive connections for some seconds."""
     statuses: dict[int, int] = {}
@@ -104,16 +108,19 @@ async def hammer(
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
-                path, headers, body = requests[next(counter) % len(requests)]
+                index = next(counter)
+                if rate:  # request number index is due index / rate seconds after the start
+                    await asyncio.sleep(max(0.0, begun + index / rate - time.perf_counter()))
+                path, headers, body = requests[index % len(requests)]
                 started = time.perf_counter()
                 async with session.post(path, data=body, headers=headers) as response:
                     await response.read()
                 latencies.append(time.perf_counter() - started)
                 statuses[response.status] = statuses.get(response.status, 0) + 1
 
-        started = time.perf_counter()
+        begun = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - begun
     latencies.sort()
     return {
         "requests": len(latencies),
@@ -124,11 +131,16 @@ async def hammer(
     }
 
 
-def _start_child() -> tuple[str, subprocess.Popen[bytes]]:
+def _start_child(loop: str) -> tuple[str, subprocess.Popen[bytes]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     code = f"from sandbox.server import run_sandbox; run_sandbox('127.0.0.1', {port})"
+    if loop == "uvloop":  # as the CLI runs it
+        code = (
+            "import asyncio, uvloop; asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
+            + code
+        )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -156,11 +168,13 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument("--rate", type=float, default=0.0, help="requests per second (0: flat out)")
     args = parser.parse_args()
     child = None
     base_url = args.url
     if base_url is None:
-        base_url, child = _start_child()
+        base_url, child = _start_child(args.loop)
     try:
         routes: dict[str, Callable[[], list[Request]]] = {
             "sendgrid": lambda: sendgrid_requests(2000),
@@ -170,7 +184,9 @@ def main() -> None:
         for name, build in routes.items():
             requests = build()
             cpu_before = _cpu_seconds(child)
-            result = asyncio.run(hammer(base_url, requests, args.seconds, args.concurrency))
+            result = asyncio.run(
+                hammer(base_url, requests, args.seconds, args.concurrency, args.rate)
+            )
             if child is not None:
                 # Server CPU per request: what the sandbox takes from a shared machine.
                 cpu = _cpu_seconds(child) - cpu_before

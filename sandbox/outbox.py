@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -48,6 +50,15 @@ class OutboxEntry:
             "received_at": received_at.isoformat(timespec="microseconds"),
             "received_at_ms": self.received_at_ms,
         }
+
+
+def new_message_id() -> str:
+    """22 URL-safe characters, the shape of secrets.token_urlsafe(16), for a provider's message id.
+
+    From the random module rather than the OS: the ids only need to be unique (128 random bits),
+    and the system call secrets makes costs more than the rest of a request's id.
+    """
+    return base64.urlsafe_b64encode(random.randbytes(16))[:22].decode()
 
 
 class Outbox:

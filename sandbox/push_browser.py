@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import http_ece
@@ -15,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAX_VAPID_LIFETIME_S = 24 * 3600  # RFC 8292 section 2: exp no more than 24 hours ahead
 _VERIFIED_CACHE_LIMIT = 1024
@@ -39,20 +41,30 @@ class Subscriber:
     private_key: ec.EllipticCurvePrivateKey
     auth_secret: bytes
     application_server_key: bytes | None  # when set, only this VAPID key may push
+    public_key: bytes = field(init=False)  # uncompressed P-256 point, the p256dh key
+
+    def __post_init__(self) -> None:
+        self.public_key = self.private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
 
     def subscription(self, base_url: str) -> dict[str, Any]:
         """The PushSubscription JSON a browser hands to the application."""
-        public = self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
         return {
             "endpoint": f"{base_url}/push/{self.id}",
             "expirationTime": None,
-            "keys": {"p256dh": b64url_encode(public), "auth": b64url_encode(self.auth_secret)},
+            "keys": {
+                "p256dh": b64url_encode(self.public_key),
+                "auth": b64url_encode(self.auth_secret),
+            },
         }
 
     def decrypt(self, body: bytes) -> bytes:
         """The plaintext of an aes128gcm message; raises ValueError when it cannot be read."""
+        plaintext = _decrypt_aes128gcm(self, body)
+        if plaintext is not None:
+            return plaintext
+        # Whatever the direct path does not take, http_ece decides, with its own error message.
         try:
             return bytes(
                 http_ece.decrypt(
@@ -64,6 +76,47 @@ class Subscriber:
             )
         except (http_ece.ECEException, ValueError, TypeError) as exc:
             raise ValueError(f"the browser could not decrypt the message: {exc}") from exc
+
+
+def _hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
+    # RFC 5869 expand for at most one block of output, as http_ece's HKDF objects compute it.
+    return hmac.digest(prk, info + b"\x01", "sha256")[:length]
+
+
+def _decrypt_aes128gcm(subscriber: Subscriber, body: bytes) -> bytes | None:
+    """RFC 8291 and RFC 8188 decryption, step for step as http_ece.decrypt does it.
+
+    About 25 µs cheaper a message than http_ece (no per-call HKDF and Cipher objects, the
+    subscriber's own public key computed once); None for anything but a well-formed message, which
+    http_ece then refuses with its own error.
+    """
+    if len(body) < 21:
+        return None
+    salt, rs, id_len = body[:16], int.from_bytes(body[16:20]), body[20]
+    sender_key, content = body[21 : 21 + id_len], body[21 + id_len :]
+    if rs <= 17:  # a record holds at least the delimiter and the 16-byte tag
+        return None
+    try:
+        point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), sender_key)
+        shared = subscriber.private_key.exchange(ec.ECDH(), point)
+        context = b"WebPush: info\x00" + subscriber.public_key + sender_key
+        ikm = _hkdf_expand(hmac.digest(subscriber.auth_secret, shared, "sha256"), context, 32)
+        prk = hmac.digest(salt, ikm, "sha256")  # RFC 5869 extract
+        key = _hkdf_expand(prk, b"Content-Encoding: aes128gcm\x00", 16)
+        nonce = _hkdf_expand(prk, b"Content-Encoding: nonce\x00", 12)
+        cipher = AESGCM(key)
+        plaintext = b""
+        mask = int.from_bytes(nonce[4:])
+        for counter, start in enumerate(range(0, len(content), rs)):
+            iv = nonce[:4] + (counter ^ mask).to_bytes(8)
+            record = cipher.decrypt(iv, content[start : start + rs], None).rstrip(b"\x00")
+            delimiter = 2 if start + rs >= len(content) else 1  # 2 ends the last record
+            if not record or record[-1] != delimiter:
+                return None
+            plaintext += record[:-1]
+    except Exception:  # http_ece decides, and words the refusal
+        return None
+    return plaintext
 
 
 class Subscribers:
@@ -119,17 +172,16 @@ class VapidVerifier:
         self.audience = audience
         # Senders reuse one token per push service until near expiry, so the signature check (about
         # 100 µs) is done once per token; expiry is still checked on every request.
-        self._verified: dict[str, VapidClaims] = {}
+        self._verified: dict[tuple[str | None, str | None], VapidClaims] = {}
 
     def verify(
         self, authorization: str | None, crypto_key: str | None, now: float | None = None
     ) -> VapidClaims:
         """The claims of a valid header; raises VapidRejected otherwise."""
-        token, key_b64 = _parse_authorization(authorization, crypto_key)
-        cache_key = f"{token}|{key_b64}"
+        cache_key = (authorization, crypto_key)  # the same headers carry the same token and key
         claims = self._verified.get(cache_key)
         if claims is None:
-            claims = self._verify_token(token, key_b64)
+            claims = self._verify_token(*_parse_authorization(authorization, crypto_key))
             if len(self._verified) >= _VERIFIED_CACHE_LIMIT:
                 self._verified.clear()
             self._verified[cache_key] = claims

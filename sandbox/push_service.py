@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.outbox import new_message_id
 from sandbox.push_browser import Subscriber, VapidRejected, b64url_decode
 from sandbox.state import STATE, SandboxState
 
@@ -77,7 +77,7 @@ async def push_message(request: web.Request) -> web.StreamResponse:
         state.outbox.record("push", "rejected", recipient=subscriber_id, label=label, error=error)
         return refusal
     assert subscriber is not None  # _refusal answers 410 for unknown subscribers
-    message_id = secrets.token_urlsafe(16)
+    message_id = new_message_id()
     _deliver(state, subscriber, body, message_id)
     location = f"{state.base_url}/push/{subscriber_id}/messages/{message_id}"
     return web.Response(status=201, headers={"Location": location, "TTL": request.headers["TTL"]})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.outbox import new_message_id
 from sandbox.state import STATE, SandboxState
 
 MAX_RECIPIENTS = 1000  # to + cc + bcc over all personalizations, per request
@@ -43,7 +43,7 @@ async def mail_send(request: web.Request) -> web.StreamResponse:
     if problems:
         _record_rejected(state, result.body, problems)
         return _errors(400, problems)
-    message_id = secrets.token_urlsafe(16)[:22]
+    message_id = new_message_id()
     for fields in read_mail(result.body):
         state.outbox.record("email", "accepted", provider_id=message_id, **fields)
     return web.Response(status=202, headers={"X-Message-Id": message_id})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
+import random
 import re
-import secrets
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -14,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
+from sandbox.casting import percent_decode
 from sandbox.contracts import Violation
 from sandbox.state import STATE, SandboxState
 
@@ -24,6 +27,9 @@ GSM7 = set(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = set("^{}\\[~]|€\f")  # two septets each
+_GSM7_ALL = frozenset(GSM7 | GSM7_EXTENSION)
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}  # as web.json_response sets it
+_URL_ODDITIES = frozenset("[]\t\r\n")  # what makes urlsplit strip characters or check brackets
 
 
 def _error(status: int, code: int, message: str) -> web.Response:
@@ -57,7 +63,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         return _error(status, code, message)
     resource = message_resource(account_sid, form)
     _record(state, form, "accepted", provider_id=resource["sid"])
-    return web.json_response(resource, status=201)
+    return web.Response(body=json.dumps(resource).encode(), status=201, headers=JSON_HEADERS)
 
 
 def _basic_credentials(header: str) -> tuple[str | None, str | None]:
@@ -75,8 +81,8 @@ def _basic_credentials(header: str) -> tuple[str | None, str | None]:
 
 def message_resource(account_sid: str, form: dict[str, Any]) -> dict[str, Any]:
     """The Message resource Twilio answers a create with (fields as the twilio SDK reads them)."""
-    sid = "SM" + secrets.token_hex(16)
-    now = format_datetime(datetime.now(UTC).replace(microsecond=0))  # RFC 2822, "+0000"
+    sid = "SM" + random.randbytes(16).hex()  # unique is enough: see outbox.new_message_id
+    now = _rfc2822_now()
     uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
     text = form.get("Body") or ""
     from_number = form.get("From")
@@ -105,10 +111,22 @@ def message_resource(account_sid: str, form: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_last_date: tuple[int, str] = (-1, "")
+
+
+def _rfc2822_now() -> str:
+    """The current second as Twilio writes dates (RFC 2822, "+0000"), formatted once a second."""
+    global _last_date
+    second, cached = int(time.time()), _last_date
+    if second != cached[0]:
+        cached = _last_date = (second, format_datetime(datetime.fromtimestamp(second, UTC)))
+    return cached[1]
+
+
 def segments(text: str) -> int:
     """SMS segments: GSM-7 160/153 septets, otherwise UCS-2 70/67 code units."""
-    if all(c in GSM7 or c in GSM7_EXTENSION for c in text):
-        length = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
+    if _GSM7_ALL.issuperset(text):
+        length = len(text) + sum(map(text.count, GSM7_EXTENSION))  # those take two septets
         single, multi = 160, 153
     else:
         length = len(text.encode("utf-16-le")) // 2
@@ -144,10 +162,7 @@ def _provider_rules(form: dict[str, Any]) -> tuple[int, int, str] | None:
 
 def _record(state: SandboxState, form: dict[str, Any], status: str, **fields: Any) -> None:
     callback = form.get("StatusCallback")
-    notification_id = None
-    if isinstance(callback, str):
-        values = parse_qs(urlsplit(callback).query).get("notification_id")
-        notification_id = values[0] if values else None
+    notification_id = _notification_id(callback) if isinstance(callback, str) else None
     state.outbox.record(
         "sms",
         status,
@@ -156,3 +171,16 @@ def _record(state: SandboxState, form: dict[str, Any], status: str, **fields: An
         notification_id=notification_id,
         **fields,
     )
+
+
+def _notification_id(callback: str) -> str | None:
+    """parse_qs(urlsplit(callback).query).get("notification_id")[0], or None, read directly."""
+    if not callback.isascii() or not _URL_ODDITIES.isdisjoint(callback):
+        values = parse_qs(urlsplit(callback).query).get("notification_id")
+        return values[0] if values else None
+    # In such a URL, urlsplit's query is what lies between the first "?" and the first "#".
+    for field in callback.partition("#")[0].partition("?")[2].split("&"):
+        name, _, value = field.partition("=")
+        if value and percent_decode(name.replace("+", " ")) == "notification_id":
+            return percent_decode(value.replace("+", " "))  # parse_qs skips blank values
+    return None
