@@ -20,7 +20,7 @@ from channels.render import Renderer
 from channels.sendgrid_email import SendGridEmail
 from channels.twilio_sms import TwilioSms
 from channels.webpush import WebPush
-from sandbox.testing import SandboxHandle, shared_sandbox
+from sandbox.testing import SandboxHandle
 from schemas.common import PushSubscription
 from schemas.notification import NotificationRequest, Recipient
 
@@ -63,14 +63,6 @@ def settings_for(sandbox: SandboxHandle, **extra: Any) -> Settings:
     port = URL(sandbox.base_url).port
     assert port is not None
     return Settings(sandbox_port=port, push_allow_sandbox=True, **extra)
-
-
-@pytest.fixture
-def sandbox() -> SandboxHandle:
-    """The process-wide provider sandbox (started once), with an empty outbox."""
-    handle = shared_sandbox()
-    handle.clear()
-    return handle
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,7 @@ from sendgrid.helpers.mail import Mail
 from twilio.rest import Client
 
 from sandbox.outbox import Outbox
-from sandbox.testing import SandboxHandle, shared_sandbox
-
-
-@pytest.fixture
-def sandbox() -> SandboxHandle:
-    """The process-wide sandbox, with an empty outbox."""
-    handle = shared_sandbox()
-    handle.clear()
-    return handle
+from sandbox.testing import SandboxHandle
 
 
 def test_seq_keeps_increasing_across_clears() -> None:

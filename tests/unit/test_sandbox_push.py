@@ -17,18 +17,10 @@ from sandbox.push_browser import (
     b64url_decode,
     b64url_encode,
 )
-from sandbox.testing import SandboxHandle, shared_sandbox
+from sandbox.testing import SandboxHandle
 
 CLAIMS = {"sub": "mailto:ops@shop.example"}
 PAYLOAD = {"notification_id": "n-1", "title": "Shipped", "body": "Order #1 is on its way."}
-
-
-@pytest.fixture
-def sandbox() -> SandboxHandle:
-    """The process-wide sandbox, with an empty outbox."""
-    handle = shared_sandbox()
-    handle.clear()
-    return handle
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,7 @@ from python_http_client.exceptions import BadRequestsError, UnauthorizedError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, Mail, Personalization, To
 
-from sandbox.testing import SandboxHandle, shared_sandbox
-
-
-@pytest.fixture
-def sandbox() -> SandboxHandle:
-    """The process-wide sandbox, with an empty outbox."""
-    handle = shared_sandbox()
-    handle.clear()
-    return handle
+from sandbox.testing import SandboxHandle
 
 
 def client(sandbox: SandboxHandle, key: str = "SG.test-key") -> SendGridAPIClient:

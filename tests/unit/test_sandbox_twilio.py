@@ -16,20 +16,12 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from sandbox.testing import SandboxHandle, shared_sandbox
+from sandbox.testing import SandboxHandle
 from sandbox.twilio import segments
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "token-not-a-secret"
 CALLBACK = "https://gateway.example/twilio/status?notification_id=n-{}"
-
-
-@pytest.fixture
-def sandbox() -> SandboxHandle:
-    """The process-wide sandbox, with an empty outbox."""
-    handle = shared_sandbox()
-    handle.clear()
-    return handle
 
 
 def client(sandbox: SandboxHandle, **kwargs: Any) -> Client:
