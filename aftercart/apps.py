@@ -19,6 +19,7 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         store="memory://",
+        datadir=str(settings.data_dir / "faust" / "{conf.name}"),
         topic_partitions=settings.topic_partitions,
         web_enabled=False,
         producer_acks=-1,

@@ -33,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     kafka.add_argument("action", choices=("start", "stop", "status"))
     sub.add_parser("topics", help="create every declared topic that is missing (idempotent)")
     sub.add_parser("sandbox", help="run the provider sandbox (SendGrid, Twilio, web push)")
+    sub.add_parser("gateway", help="run the webhook gateway (Shopify, WooCommerce, CloudEvents)")
     worker = sub.add_parser("worker", help="run one pipeline process in the foreground")
     worker.add_argument("name", choices=WORKERS)
     bench = sub.add_parser("bench", help="measure throughput and latency; write a results file")
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     for chatty in ("kafka", "aiokafka"):  # client internals: connection chatter, odd warnings
         logging.getLogger(chatty).setLevel(logging.ERROR)
-    if args.command in ("worker", "sandbox"):
+    if args.command in ("worker", "sandbox", "gateway"):
         # libuv's loop: the long-running services spend most of their time in socket I/O.
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     if args.command == "worker":
@@ -61,6 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sandbox.server import run_sandbox
 
         run_sandbox(settings.sandbox_host, settings.sandbox_port)
+        return 0
+    if args.command == "gateway":
+        from ingest.server import run_gateway
+
+        run_gateway(settings)
         return 0
     signal.signal(signal.SIGTERM, _terminate)
     try:

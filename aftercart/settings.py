@@ -68,6 +68,21 @@ class Settings(BaseSettings):
     # Where providers call back (delivery receipts; the gateway).
     public_url: str = "http://127.0.0.1:8080"
 
+    # Gateway: shop webhooks and CloudEvents in (aftercart gateway)
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    # {"shop.myshopify.com": ["secret", "previous-secret"]}: every listed secret is accepted.
+    shopify_secrets: dict[str, list[SecretStr]] = Field(default_factory=dict)
+    # {"https://shop.example": ["secret"]}, keyed by the store URL WooCommerce sends.
+    woocommerce_secrets: dict[str, list[SecretStr]] = Field(default_factory=dict)
+    # Bearer tokens accepted on POST /events.
+    events_tokens: list[SecretStr] = Field(default_factory=list)
+    gateway_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # A redelivered webhook within this window is recognised and published once.
+    dedupe_window_h: float = Field(default=72.0, gt=0)
+    # Longest a webhook waits for Kafka's acknowledgement before 503 (Shopify gives up at 5 s).
+    ingest_timeout_s: float = Field(default=4.0, gt=0)
+
     # Channel workers
     channel_concurrency: int = Field(default=64, ge=1)
     channel_batch: int = Field(default=500, ge=1)
@@ -125,9 +140,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
     for name, value in settings:
         if value is None:
             continue
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        elif isinstance(value, tuple):
-            value = json.dumps(list(value))
-        env[f"AFTERCART_{name.upper()}"] = str(value)
+        plain = _plain(value)
+        env[f"AFTERCART_{name.upper()}"] = plain if isinstance(plain, str) else json.dumps(plain)
     return env
+
+
+def _plain(value: object) -> object:
+    """A settings value with its secrets revealed, as an environment variable holds it."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, bool | int | float | Path):
+        return str(value)
+    return value

@@ -40,8 +40,10 @@ class Stack:
                 heap=settings.kafka_heap,
             )
 
-    def start(self, workers: Sequence[str] = PIPELINE, *, wait: bool = True) -> None:
-        """Broker, topics, sandbox, then the pipeline workers; stops everything on failure."""
+    def start(
+        self, workers: Sequence[str] = PIPELINE, *, wait: bool = True, gateway: bool = True
+    ) -> None:
+        """Broker, topics, sandbox, gateway, then the pipeline workers; stops all on failure."""
         try:
             if self.broker is not None:
                 self.broker.start()
@@ -50,6 +52,9 @@ class Stack:
             env = settings_env(self.settings)
             sandbox = self.supervisor.spawn_cli("sandbox", ["sandbox"], env)
             self._wait_http(sandbox, f"{self.settings.sandbox_url}/healthz", 60)
+            if gateway:
+                child = self.supervisor.spawn_cli("gateway", ["gateway"], env)
+                self._wait_http(child, f"{self.gateway_url}/readyz", 60)
             for name in workers:
                 self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
             if wait:
@@ -89,11 +94,18 @@ class Stack:
         if self.broker is not None and self.broker.pid is None:
             raise StackError(f"Kafka stopped; see {self.broker.log_path}")
 
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the webhook gateway."""
+        return f"http://{self.settings.gateway_host}:{self.settings.gateway_port}"
+
     def urls(self) -> list[tuple[str, str]]:
         """One (service, URL) line per service, for people."""
         lines = [("kafka", f"kafka://{self.settings.kafka_bootstrap}")]
         lines.append(("sandbox", self.settings.sandbox_url))
         lines.append(("sandbox outbox", f"{self.settings.sandbox_url}/outbox"))
+        if any(child.name == "gateway" for child in self.supervisor.children):
+            lines.append(("gateway", self.gateway_url))
         for child in self.supervisor.children:
             if child.name.startswith("worker-"):
                 lines.append((child.name, f"log {child.log_path}"))
@@ -120,8 +132,10 @@ class Stack:
                 raise StackError(f"{child.name} exited at start; its log ends:\n{child.tail()}")
             try:
                 with urllib.request.urlopen(url, timeout=1) as response:
-                    if json.load(response).get("status") == "ok":
+                    answer = json.load(response)
+                    if answer.get("status") == "ok" or answer.get("ready") is True:
                         return
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         raise StackError(f"{child.name} did not answer {url} within {timeout:.0f}s")

@@ -37,8 +37,18 @@ def _explain(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def decode_event(raw: bytes | None) -> CloudEvent:
-    """Parse and validate one CloudEvent; raise InvalidMessage with the reason."""
+def partition_key(data: Any) -> str:
+    """The Kafka key an event's data must travel under: its order, else its customer."""
+    get = data.get if isinstance(data, dict) else lambda name: getattr(data, name, None)
+    return get("order_id") or get("customer_id") or ""
+
+
+def decode_event(raw: bytes | None, *, keyed_by_customer: bool = False) -> CloudEvent:
+    """Parse and validate one CloudEvent; raise InvalidMessage with the reason.
+
+    Events from shops are keyed by order (see `partition_key`); once the stream processor has
+    resolved an order's customer it re-keys the event by customer (`keyed_by_customer`).
+    """
     if not raw:
         raise InvalidMessage("empty message")
     try:
@@ -51,9 +61,13 @@ def decode_event(raw: bytes | None) -> CloudEvent:
             known = ", ".join(sorted(EVENT_MODELS))
             raise InvalidMessage(f"type: unknown event type (known: {known})") from None
         raise InvalidMessage(_explain(exc)) from None
-    customer_id = getattr(event.data, "customer_id", None)  # type: ignore[attr-defined]
-    if customer_id != event.partitionkey:
-        raise InvalidMessage("partitionkey: must equal data.customer_id")
+    data = event.data  # type: ignore[attr-defined]
+    if keyed_by_customer:
+        if data.customer_id != event.partitionkey:
+            raise InvalidMessage("partitionkey: must equal data.customer_id")
+    elif partition_key(data) != event.partitionkey:
+        which = "data.order_id" if getattr(data, "order_id", None) else "data.customer_id"
+        raise InvalidMessage(f"partitionkey: must equal {which}")
     return event
 
 
@@ -89,7 +103,7 @@ def new_event(
         "time": (time or datetime.now(UTC)).isoformat(),
         "datacontenttype": "application/json",
         "dataschema": schema_id(type_name),
-        "partitionkey": data.get("customer_id", ""),
+        "partitionkey": partition_key(data),
         "data": data,
     }
     try:

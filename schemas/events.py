@@ -21,11 +21,18 @@ from schemas.common import (
 
 
 class OrderRef(Contract):
-    """Fields every order-scoped event carries."""
+    """Fields every order-scoped event carries.
 
-    customer_id: Id
+    A shop's webhook does not always say whose order it is (Shopify's refunds and fulfillment
+    events name only the order). The stream processor fills customer_id and order_number from
+    the order it has seen before it decides anything.
+    """
+
     order_id: Id
-    order_number: str = Field(description="The order's name as the customer knows it: #1001")
+    customer_id: Id | None = None
+    order_number: str | None = Field(
+        default=None, description="The order's name as the customer knows it: #1001"
+    )
 
 
 class CustomerContact(Contract):
@@ -39,8 +46,10 @@ class CustomerContact(Contract):
 
 
 class OrderPlaced(OrderRef):
-    """An order was placed."""
+    """An order was placed; it always says whose order it is."""
 
+    customer_id: Id
+    order_number: str = Field(description="The order's name as the customer knows it: #1001")
     customer: CustomerContact | None = None
     currency: Currency
     total: Amount
@@ -79,11 +88,8 @@ class Shipment(OrderRef):
 
 
 class FulfillmentShipped(Shipment):
-    """A parcel left the warehouse."""
+    """A parcel left the warehouse (with or without tracking)."""
 
-    carrier: str
-    tracking_number: str
-    tracking_url: str
     estimated_delivery: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -116,6 +122,19 @@ class CheckoutAbandoned(Contract):
     recovery_url: str
 
 
+class CheckoutUpdated(Contract):
+    """A checkout was started or changed; the stream processor tracks it for abandonment."""
+
+    customer_id: Id
+    checkout_id: Id
+    customer: CustomerContact | None = None
+    currency: Currency
+    total: Amount
+    items: list[LineItem] = Field(default_factory=list)
+    recovery_url: str | None = None
+    completed: bool = False
+
+
 class CustomerUpserted(Contract):
     """What the shop knows of a customer, created or changed."""
 
@@ -127,7 +146,8 @@ class CustomerUpserted(Contract):
     language: Language | None = None
     timezone: str | None = None
     country_code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
-    accepts_marketing: bool | None = None
+    accepts_marketing: bool | None = Field(default=None, description="Consent to marketing email")
+    accepts_sms_marketing: bool | None = Field(default=None, description="Consent to marketing SMS")
 
 
 class PreferencesUpdated(Contract):
@@ -146,7 +166,11 @@ class WebpushSubscribed(Contract):
 
 
 class CloudEvent(Contract):
-    """CloudEvents 1.0 envelope, structured mode; partitionkey is the customer id."""
+    """CloudEvents 1.0 envelope, structured mode.
+
+    partitionkey is the Kafka key: data.order_id for order and fulfillment events, so that all
+    of an order's events stay in order; data.customer_id for every other event.
+    """
 
     model_config = ConfigDict(strict=True, extra="allow", frozen=True)
 
@@ -178,6 +202,7 @@ EVENT_DATA: dict[str, type[Contract]] = {
     "fulfillment.out_for_delivery": FulfillmentOutForDelivery,
     "fulfillment.delivered": FulfillmentDelivered,
     "fulfillment.delayed": FulfillmentDelayed,
+    "checkout.updated": CheckoutUpdated,
     "checkout.abandoned": CheckoutAbandoned,
     "customer.upserted": CustomerUpserted,
     "preferences.updated": PreferencesUpdated,

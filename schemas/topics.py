@@ -33,8 +33,13 @@ class Topics:
 
     @property
     def events(self) -> str:
-        """Shop events in, CloudEvents JSON, keyed by customer id."""
+        """Shop events in, CloudEvents JSON, keyed by order id (customer id if no order)."""
         return f"{self.prefix}.events"
+
+    @property
+    def customer_events(self) -> str:
+        """Shop events once their customer is known, re-keyed by customer id (internal)."""
+        return f"{self.prefix}.events.by-customer"
 
     def notify(self, channel: str) -> str:
         """Notification requests for one channel, keyed by customer id."""
@@ -63,11 +68,12 @@ class Topics:
     def all(self) -> list[TopicSpec]:
         """Every topic, created before any worker starts."""
         p = self.partitions
-        specs = [TopicSpec(self.events, p), TopicSpec(self.deadletter, p, retention_ms=30 * DAY_MS)]
+        specs = [TopicSpec(self.events, p), TopicSpec(self.customer_events, p)]
+        specs += [TopicSpec(self.deadletter, p, retention_ms=30 * DAY_MS)]
         specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]
         specs += [TopicSpec(self.changelog(t), p, compacted=True) for t in TABLES]
         return specs
 
 
 # Tables of the stream processor, each backed by a compacted changelog topic.
-TABLES = ("customers", "preferences")
+TABLES = ("orders", "customers", "preferences")

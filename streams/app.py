@@ -1,4 +1,11 @@
-"""The stream processor: a faust app built from settings, with thin agents around pure decisions."""
+"""The stream processor: a faust app built from settings, with thin agents around pure decisions.
+
+Two stages, each keyed by what its state is about:
+- orders: shop events keyed by order meet the order's state, which names the customer
+  (streams/orders.py); completed events go on, re-keyed by customer;
+- customers: profile and preferences meet each event and decide who hears what
+  (streams/profiles.py, streams/decide.py), one notification topic per channel.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import faust
+from faust.types import EventT
 
 from aftercart.apps import faust_app
 from aftercart.settings import Settings
@@ -14,6 +22,7 @@ from schemas.codec import InvalidMessage, decode_event, encode
 from schemas.deadletter import dead_letter
 from schemas.events import (
     CheckoutAbandoned,
+    CheckoutUpdated,
     CloudEvent,
     CustomerUpserted,
     OrderPlaced,
@@ -22,6 +31,7 @@ from schemas.events import (
 )
 from schemas.topics import CHANNELS, Topics
 from streams.decide import Shop, decide
+from streams.orders import is_order_scoped, resolve
 from streams.profiles import apply_contact, apply_customer, apply_preferences, apply_subscription
 
 log = logging.getLogger(__name__)
@@ -32,12 +42,49 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
     """Build the stream processor: shop events in, one notification topic per channel out."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     app = faust_app(topics.streams_app_id, settings)
+    orders = app.Table("orders")
     customers = app.Table("customers")
     preferences = app.Table("preferences")
     source = app.topic(topics.events)
+    by_customer = app.topic(topics.customer_events)
     outputs = {channel: app.topic(topics.notify(channel)) for channel in CHANNELS}
     deadletters = app.topic(topics.deadletter)
     shop = Shop(settings.shop_name, settings.shop_url)
+
+    async def reject(message: EventT, reason: str) -> None:
+        record = dead_letter(
+            reason=reason,
+            stage="streams",
+            topic=message.message.topic,
+            partition=message.message.partition,
+            offset=message.message.offset,
+            key=message.key,
+            original=message.value,
+        )
+        await deadletters.send(key=message.key, value=encode(record))
+        log.warning("dead-lettered offset %s: %s", message.message.offset, reason)
+
+    @app.agent(source)
+    async def resolve_orders(stream: faust.StreamT) -> None:
+        async for message in stream.events():
+            try:
+                event = decode_event(message.value)
+            except InvalidMessage as exc:
+                await reject(message, exc.reason)
+                continue
+            if not is_order_scoped(event):
+                await by_customer.send(key=event.partitionkey.encode(), value=message.value)
+                continue
+            key = event.partitionkey
+            result = resolve(event, orders.get(key))
+            if result.state is not None:
+                orders[key] = result.state
+            if result.waiting:
+                log.info("%s: %s", event.id, result.waiting)
+            if result.dropped:
+                await reject(message, result.dropped)
+            for ready in result.ready:
+                await by_customer.send(key=ready.partitionkey.encode(), value=encode(ready))
 
     def update_state(key: str, event: CloudEvent) -> None:
         data = event.data  # type: ignore[attr-defined]
@@ -47,30 +94,19 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
             customers[key] = apply_subscription(customers.get(key), data)
         elif isinstance(data, PreferencesUpdated):
             preferences[key] = apply_preferences(preferences.get(key), data)
-        elif isinstance(data, OrderPlaced | CheckoutAbandoned):
+        elif isinstance(data, OrderPlaced | CheckoutAbandoned | CheckoutUpdated):
             known = customers.get(key)
             updated = apply_contact(known, data)
             if updated is not known:
                 customers[key] = updated
 
-    @app.agent(source)
-    async def process(stream: faust.StreamT) -> None:
+    @app.agent(by_customer)
+    async def decide_for_customers(stream: faust.StreamT) -> None:
         async for message in stream.events():
-            raw = message.value
             try:
-                event = decode_event(raw)
+                event = decode_event(message.value, keyed_by_customer=True)
             except InvalidMessage as exc:
-                record = dead_letter(
-                    reason=exc.reason,
-                    stage="streams",
-                    topic=message.message.topic,
-                    partition=message.message.partition,
-                    offset=message.message.offset,
-                    key=message.key,
-                    original=raw,
-                )
-                await deadletters.send(key=message.key, value=encode(record))
-                log.warning("dead-lettered offset %s: %s", message.message.offset, exc.reason)
+                await reject(message, exc.reason)
                 continue
             key = event.partitionkey
             update_state(key, event)

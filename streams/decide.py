@@ -114,7 +114,7 @@ def _request(
         channel=channel,
         template=event.type,
         language=profile.get("language") or "en",
-        customer_id=event.partitionkey,
+        customer_id=event.data.customer_id,  # type: ignore[attr-defined]
         event_id=event.id,
         event_type=event.type,
         event_time=event.time,

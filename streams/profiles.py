@@ -7,6 +7,7 @@ from typing import Any
 from schemas.common import ChannelSwitches
 from schemas.events import (
     CheckoutAbandoned,
+    CheckoutUpdated,
     CustomerUpserted,
     OrderPlaced,
     PreferencesUpdated,
@@ -38,7 +39,9 @@ def apply_customer(profile: Profile | None, data: CustomerUpserted) -> Profile:
     return merged
 
 
-def apply_contact(profile: Profile | None, data: OrderPlaced | CheckoutAbandoned) -> Profile | None:
+def apply_contact(
+    profile: Profile | None, data: OrderPlaced | CheckoutAbandoned | CheckoutUpdated
+) -> Profile | None:
     """Fill contact details an order carries, without overwriting what the customer set."""
     if data.customer is None:
         return profile

@@ -1,0 +1,136 @@
+"""Publish each event once, however often the shop redelivers the webhook.
+
+An event is known by its CloudEvents identity (source and id); the mappers derive ids from
+what happened, so a redelivery carries the same identity. The gateway remembers the identities
+it has had acknowledged for a window (Shopify retries for up to 48 hours). The memory is
+rebuilt at start from the events topic itself, the one record of what was accepted, so a
+restarted gateway still recognises a redelivery: nothing but Kafka holds the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from kafka import KafkaConsumer, TopicPartition
+
+from schemas.events import CloudEvent
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+
+
+def identity(source: str, event_id: str) -> str:
+    """What makes an event the same event (CloudEvents: source plus id)."""
+    return f"{source}\n{event_id}"
+
+
+def identity_of(event: CloudEvent) -> str:
+    """The identity of a parsed event."""
+    return identity(event.source, event.id)
+
+
+class SeenEvents:
+    """Identities of events Kafka has acknowledged within the window, and those in flight."""
+
+    def __init__(self, window_s: float, clock: Clock = time.time) -> None:
+        self.window_s = window_s
+        self.clock = clock
+        self._seen: dict[str, float] = {}
+        self._order: deque[tuple[float, str]] = deque()
+        self._inflight: dict[str, asyncio.Future[None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._seen
+
+    def add(self, key: str, at: float | None = None) -> None:
+        """Remember an acknowledged event; the oldest fall out of the window."""
+        at = self.clock() if at is None else at
+        if key not in self._seen:
+            self._order.append((at, key))
+        self._seen[key] = at
+        horizon = self.clock() - self.window_s
+        while self._order and self._order[0][0] < horizon:
+            _, old = self._order.popleft()
+            if self._seen.get(old, horizon) < horizon:
+                del self._seen[old]
+
+    async def publish_once(
+        self, events: list[CloudEvent], send: Callable[[list[CloudEvent]], Awaitable[None]]
+    ) -> list[CloudEvent]:
+        """Send the events not yet acknowledged; return what was sent (empty: all duplicates).
+
+        A concurrent request with the same events waits for the one in flight, then sends only
+        what that one did not get acknowledged.
+        """
+        while True:
+            fresh = [e for e in events if identity_of(e) not in self._seen]
+            busy = {id(f): f for e in fresh if (f := self._inflight.get(identity_of(e)))}
+            if not busy:
+                break
+            await asyncio.wait(list(busy.values()))
+        if not fresh:
+            return []
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        keys = [identity_of(e) for e in fresh]
+        for key in keys:
+            self._inflight[key] = done
+        try:
+            await send(fresh)
+            for key in keys:
+                self.add(key)
+        finally:
+            for key in keys:
+                self._inflight.pop(key, None)
+            done.set_result(None)
+        return fresh
+
+
+def identity_in(value: bytes | None) -> str | None:
+    """The identity of a raw CloudEvent on the topic; None for anything else."""
+    try:
+        envelope = json.loads(value or b"")
+        return identity(str(envelope["source"]), str(envelope["id"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def load_seen(bootstrap: str, topic: str, seen: SeenEvents, timeout_s: float = 60.0) -> int:
+    """Fill `seen` from the events topic's last window; return how many records were read."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        client_id="aftercart-gateway-dedupe",
+        consumer_timeout_ms=1000,
+        fetch_max_bytes=16 * 1024 * 1024,
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            raise RuntimeError(f"topic {topic} does not exist")
+        consumer.assign(partitions)
+        since_ms = int((seen.clock() - seen.window_s) * 1000)
+        starts = consumer.offsets_for_times(dict.fromkeys(partitions, since_ms))
+        ends = consumer.end_offsets(partitions)
+        for tp in partitions:
+            found = starts.get(tp)
+            consumer.seek(tp, found.offset if found is not None else ends[tp])
+        read, deadline = 0, time.monotonic() + timeout_s
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic} back took over {timeout_s:.0f} s")
+            for records in consumer.poll(timeout_ms=500, max_records=5000).values():
+                read += len(records)
+                for record in records:
+                    if (key := identity_in(record.value)) is not None:
+                        seen.add(key, record.timestamp / 1000)
+        return read
+    finally:
+        consumer.close()

@@ -1,0 +1,74 @@
+"""Which customer an order event is for: a pure fold over an order's events.
+
+Shops do not always say: Shopify's refund and fulfillment-event webhooks name only the order.
+Events arrive keyed by order, so an order's events meet its state here; once the customer and
+order number are known the event is completed and passed on, keyed by customer. An event for an
+order not yet seen (webhooks arrive in any order) waits in the order's state until the order
+turns up, and is released then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.codec import decode_event, encode
+from schemas.events import CloudEvent
+
+OrderState = dict[str, Any]
+MAX_WAITING = 20
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What to pass on, the order's new state (None: unchanged), and why anything waits."""
+
+    ready: list[CloudEvent] = field(default_factory=list)
+    state: OrderState | None = None
+    waiting: str | None = None
+    dropped: str | None = None
+
+
+def is_order_scoped(event: CloudEvent) -> bool:
+    """Order and fulfillment events carry an order id; customer events do not."""
+    return getattr(event.data, "order_id", None) is not None  # type: ignore[attr-defined]
+
+
+def resolve(event: CloudEvent, state: OrderState | None) -> Resolution:
+    """Complete an order-scoped event from what the order's earlier events said."""
+    data = event.data  # type: ignore[attr-defined]
+    known = dict(state or {})
+    learned = {
+        name: getattr(data, name)
+        for name in ("customer_id", "order_number")
+        if getattr(data, name) is not None and known.get(name) is None
+    }
+    known.update(learned)
+    if known.get("customer_id") is None or known.get("order_number") is None:
+        return _wait(event, known)
+    ready = [_complete(event, known)]
+    waiting = known.pop("waiting", [])
+    ready += [_complete(decode_event(raw.encode()), known) for raw in waiting]
+    changed = bool(learned) or bool(waiting)
+    return Resolution(ready=ready, state=known if changed else None)
+
+
+def _wait(event: CloudEvent, known: OrderState) -> Resolution:
+    waiting = list(known.get("waiting", []))
+    order_id = event.data.order_id  # type: ignore[attr-defined]
+    if len(waiting) >= MAX_WAITING:
+        reason = f"order {order_id} never arrived and {MAX_WAITING} of its events already wait"
+        return Resolution(dropped=reason)
+    waiting.append(encode(event).decode())
+    known["waiting"] = waiting
+    reason = f"waiting for order {order_id}: its {event.type} came before the order itself"
+    return Resolution(state=known, waiting=reason)
+
+
+def _complete(event: CloudEvent, known: OrderState) -> CloudEvent:
+    data = event.data  # type: ignore[attr-defined]
+    customer_id = known["customer_id"]
+    filled = data.model_copy(
+        update={"customer_id": customer_id, "order_number": known["order_number"]}
+    )
+    return event.model_copy(update={"data": filled, "partitionkey": customer_id})
