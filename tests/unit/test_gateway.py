@@ -1,0 +1,347 @@
+"""The gateway over HTTP, with a hand-written Kafka stand-in: what a shop sees."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from aftercart.settings import Settings
+from ingest.accept import Intake
+from ingest.dedupe import SeenEvents
+from ingest.gateway import create_gateway
+from ingest.signatures import sign
+from ingest.sink import KafkaUnavailable, Record
+from schemas.codec import decode_event, new_event
+from schemas.deadletter import DeadLetter
+from schemas.topics import Topics
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SHOP = "jsmith.myshopify.com"
+STORE = "https://example.com/"
+TOKEN = "custom-shop-token"
+
+
+class FakeKafka:
+    """Keeps what was sent; can be switched off to play a broker that is down."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.down = False
+
+    async def send(self, records: list[Record]) -> None:
+        if self.down:
+            raise KafkaUnavailable("Kafka did not acknowledge: KafkaTimeoutError")
+        self.records.extend(records)
+
+    async def reachable(self) -> bool:
+        return not self.down
+
+    def on(self, topic: str) -> list[Record]:
+        return [r for r in self.records if r.topic == topic]
+
+
+TOPICS = Topics("t")
+
+
+@pytest.fixture
+def kafka() -> FakeKafka:
+    return FakeKafka()
+
+
+@pytest.fixture
+def intake(kafka: FakeKafka) -> Intake:
+    return Intake(TOPICS, SeenEvents(3600), sink=kafka)
+
+
+@pytest.fixture
+def client(intake: Intake) -> Iterator[TestClient]:
+    settings = Settings(
+        shopify_secrets={SHOP: [SecretStr("new-secret"), SecretStr("old-secret")]},
+        woocommerce_secrets={"https://example.com": [SecretStr("woo-secret")]},
+        events_tokens=[SecretStr(TOKEN)],
+        gateway_max_body_bytes=64 * 1024,
+    )
+    with TestClient(create_gateway(settings, intake)) as client:
+        yield client
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def shopify(
+    client: TestClient,
+    body: bytes,
+    *,
+    topic: str = "orders/create",
+    secret: str = "new-secret",
+    webhook_id: str = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+    shop: str = SHOP,
+    **headers: str,
+) -> Any:
+    return client.post(
+        "/webhooks/shopify",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": sign(body, secret),
+            "X-Shopify-Shop-Domain": shop,
+            "X-Shopify-Webhook-Id": webhook_id,
+            "X-Shopify-Triggered-At": "2026-11-23T10:00:00.000000Z",
+            **headers,
+        },
+    )
+
+
+def test_a_signed_shopify_order_is_on_kafka_before_the_200(
+    client: TestClient, kafka: FakeKafka
+) -> None:
+    answer = shopify(client, fixture("shopify/orders_create.json"))
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "accepted"
+    [record] = kafka.on(TOPICS.events)
+    event = decode_event(record.value)
+    assert event.type == "order.placed"
+    assert record.key == f"{SHOP}/orders/820982911946154508".encode()
+    assert event.data.order_number == "#9999"  # type: ignore[attr-defined]
+    assert answer.json()["events"] == [event.id]
+
+
+def test_a_redelivered_webhook_publishes_nothing_more(client: TestClient, kafka: FakeKafka) -> None:
+    body = fixture("shopify/orders_create.json")
+    assert shopify(client, body).json()["status"] == "accepted"
+    again = shopify(client, body)
+    assert again.status_code == 200
+    assert again.json()["status"] == "duplicate"
+    assert len(kafka.on(TOPICS.events)) == 1
+
+
+def test_the_previous_secret_still_verifies_during_rotation(
+    client: TestClient, kafka: FakeKafka
+) -> None:
+    assert (
+        shopify(client, fixture("shopify/orders_create.json"), secret="old-secret").status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"secret": "someone-elses-secret"},
+        {"shop": "other-shop.myshopify.com"},
+        {"X-Shopify-Hmac-Sha256": ""},
+        {"X-Shopify-Hmac-Sha256": "not base64!"},
+    ],
+)
+def test_a_wrong_or_missing_signature_is_401_and_nothing_is_published(
+    client: TestClient, kafka: FakeKafka, change: dict[str, str]
+) -> None:
+    answer = shopify(client, fixture("shopify/orders_create.json"), **change)
+    assert answer.status_code == 401
+    assert "signature" in answer.json()["error"]
+    assert kafka.records == []
+
+
+def test_a_tampered_body_fails_the_signature(client: TestClient, kafka: FakeKafka) -> None:
+    body = fixture("shopify/orders_create.json")
+    answer = client.post(
+        "/webhooks/shopify",
+        content=body.replace(b"404.95", b"0.01"),
+        headers={
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Hmac-Sha256": sign(body, "new-secret"),
+            "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-Webhook-Id": "w",
+        },
+    )
+    assert answer.status_code == 401
+    assert kafka.records == []
+
+
+def test_malformed_json_is_400(client: TestClient, kafka: FakeKafka) -> None:
+    answer = shopify(client, b'{"id": 1,')
+    assert answer.status_code == 400
+    assert "malformed JSON" in answer.json()["error"]
+    assert kafka.records == []
+
+
+def test_a_body_over_the_limit_is_413(client: TestClient, kafka: FakeKafka) -> None:
+    body = json.dumps({"note": "x" * 70_000}).encode()
+    assert shopify(client, body).status_code == 413
+    assert kafka.records == []
+
+
+def test_an_unmappable_payload_is_422_naming_the_field_and_kept_as_a_dead_letter(
+    client: TestClient, kafka: FakeKafka
+) -> None:
+    order = json.loads(fixture("shopify/orders_create.json"))
+    del order["currency"]
+    body = json.dumps(order).encode()
+    answer = shopify(client, body)
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "currency"
+    assert kafka.on(TOPICS.events) == []
+    [record] = kafka.on(TOPICS.deadletter)
+    dead = DeadLetter.model_validate_json(record.value)
+    assert dead.stage == "ingest"
+    assert "currency" in dead.reason
+    assert dead.original() == body
+
+
+def test_an_unknown_topic_is_200_and_recorded_as_ignored(
+    client: TestClient, kafka: FakeKafka, intake: Intake
+) -> None:
+    answer = shopify(client, b'{"id": 1}', topic="products/create")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ignored"
+    assert kafka.records == []
+    assert intake.counts["ignored"] == 1
+
+
+def test_with_kafka_down_the_shop_gets_503_and_its_retry_is_accepted(
+    client: TestClient, kafka: FakeKafka
+) -> None:
+    body = fixture("shopify/orders_create.json")
+    kafka.down = True
+    answer = shopify(client, body)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"]
+    assert client.get("/readyz").status_code == 503
+    kafka.down = False
+    retry = shopify(client, body)
+    assert retry.json()["status"] == "accepted"  # not mistaken for a duplicate
+    assert len(kafka.on(TOPICS.events)) == 1
+    assert client.get("/readyz").json() == {"ready": True}
+
+
+def test_an_unmappable_payload_with_kafka_down_is_503_not_422(
+    client: TestClient, kafka: FakeKafka
+) -> None:
+    kafka.down = True  # the dead letter cannot be kept, so the shop must send it again
+    assert shopify(client, b'{"id": 1}').status_code == 503
+
+
+def test_before_kafka_is_reached_the_gateway_is_not_ready(kafka: FakeKafka) -> None:
+    intake = Intake(TOPICS, SeenEvents(3600))
+    settings = Settings(shopify_secrets={SHOP: [SecretStr("new-secret")]})
+    with TestClient(create_gateway(settings, intake)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503
+        assert shopify(client, fixture("shopify/orders_create.json")).status_code == 503
+
+
+def woo(client: TestClient, body: bytes, topic: str, secret: str = "woo-secret") -> Any:
+    return client.post(
+        "/webhooks/woocommerce",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Source": STORE,
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Signature": sign(body, secret),
+            "X-WC-Webhook-Delivery-ID": "d1",
+        },
+    )
+
+
+def test_woocommerce_ping_on_webhook_creation_is_answered_200(
+    client: TestClient, kafka: FakeKafka
+) -> None:
+    answer = client.post(
+        "/webhooks/woocommerce",
+        content=b"webhook_id=17",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200
+    assert kafka.records == []
+
+
+def test_woocommerce_status_transition_publishes_only_what_is_new(
+    client: TestClient, kafka: FakeKafka
+) -> None:
+    created = woo(client, fixture("woocommerce/order_created.json"), "order.created")
+    assert created.status_code == 200
+    types = [decode_event(r.value).type for r in kafka.on(TOPICS.events)]
+    assert types == ["order.placed", "order.paid"]
+    order = json.loads(fixture("woocommerce/order_created.json"))
+    order["date_modified_gmt"] = "2017-03-22T19:30:00"  # a note was added, still processing
+    woo(client, json.dumps(order).encode(), "order.updated")
+    assert len(kafka.on(TOPICS.events)) == 2
+    woo(client, fixture("woocommerce/order_updated.json"), "order.updated")
+    types = [decode_event(r.value).type for r in kafka.on(TOPICS.events)]
+    assert types == ["order.placed", "order.paid", "fulfillment.shipped"]
+
+
+def test_woocommerce_wrong_signature_is_401(client: TestClient, kafka: FakeKafka) -> None:
+    answer = woo(client, fixture("woocommerce/order_created.json"), "order.created", "guess")
+    assert answer.status_code == 401
+    assert kafka.records == []
+
+
+def cloud_event() -> dict[str, Any]:
+    data = {"customer_id": "c-1", "email": "ada@shop.example", "language": "fi"}
+    event = new_event("customer.upserted", data, source="https://custom.shop", event_id="e-1")
+    return json.loads(event.model_dump_json(exclude_none=True))
+
+
+def test_cloudevents_need_the_bearer_token(client: TestClient, kafka: FakeKafka) -> None:
+    body = json.dumps(cloud_event()).encode()
+    headers = {"Content-Type": "application/cloudevents+json"}
+    assert client.post("/events", content=body, headers=headers).status_code == 401
+    wrong = {**headers, "Authorization": "Bearer nope"}
+    assert client.post("/events", content=body, headers=wrong).status_code == 401
+    assert kafka.records == []
+
+
+def test_cloudevents_structured_and_binary_mode(client: TestClient, kafka: FakeKafka) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    event = cloud_event()
+    structured = client.post(
+        "/events",
+        content=json.dumps(event).encode(),
+        headers={**auth, "Content-Type": "application/cloudevents+json"},
+    )
+    assert structured.json()["status"] == "accepted"
+    binary = client.post(
+        "/events",
+        content=json.dumps(event["data"] | {"email": "ada@new.example"}).encode(),
+        headers={
+            **auth,
+            "Content-Type": "application/json",
+            "ce-specversion": "1.0",
+            "ce-id": "e-2",
+            "ce-source": "https://custom.shop",
+            "ce-type": "customer.upserted",
+            "ce-time": "2026-11-23T10:00:00Z",
+        },
+    )
+    assert binary.json()["status"] == "accepted"
+    published = [decode_event(r.value) for r in kafka.on(TOPICS.events)]
+    assert [e.id for e in published] == ["e-1", "e-2"]
+    assert published[1].data.email == "ada@new.example"  # type: ignore[attr-defined]
+    assert all(r.key == b"c-1" for r in kafka.on(TOPICS.events))
+
+
+def test_an_invalid_cloudevent_is_422_and_kept(client: TestClient, kafka: FakeKafka) -> None:
+    event = cloud_event()
+    event["data"]["language"] = "Finnish"
+    answer = client.post(
+        "/events",
+        content=json.dumps(event).encode(),
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "Content-Type": "application/cloudevents+json",
+        },
+    )
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "data.language"
+    assert kafka.on(TOPICS.events) == []
+    assert len(kafka.on(TOPICS.deadletter)) == 1
