@@ -13,13 +13,15 @@ from aftercart.settings import Settings
 
 def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
     """A faust app configured from settings (no web server, raw bytes in and out)."""
+    datadir = settings.data_dir / "faust" / app_id
+    datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         key_serializer="raw",
         value_serializer="raw",
         store="memory://",
-        datadir=str(settings.data_dir / "faust" / "{conf.name}"),
+        datadir=str(datadir),
         topic_partitions=settings.topic_partitions,
         web_enabled=False,
         producer_acks=-1,

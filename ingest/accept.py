@@ -71,7 +71,7 @@ class Intake:
         sent = await self.seen.publish_once(events, send)
         status = "accepted" if sent else "duplicate"
         self.counts[status] += 1
-        return {"status": status, "events": [e.id for e in events]}
+        return {"status": status, "events": [{"id": e.id, "type": e.type} for e in events]}
 
     async def keep(self, *, reason: str, origin: str, key: str, body: bytes) -> None:
         """Keep an authentic payload that cannot be mapped on the dead-letter topic."""

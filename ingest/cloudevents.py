@@ -50,14 +50,20 @@ def _json(body: bytes) -> Any:
         return json.loads(body)
     except ValueError as exc:
         raise NotJson(str(exc)) from None
+    except RecursionError:
+        raise NotJson("nested too deeply") from None
 
 
 def _event(envelope: Any, where: str) -> CloudEvent:
     if not isinstance(envelope, dict):
         raise InvalidMessage(f"{where or '(body)'}: a CloudEvent is a JSON object")
+    # CloudEvents JSON format: an attribute that is null MUST be treated as unset.
+    envelope = {k: v for k, v in envelope.items() if v is not None or k == "data"}
     if isinstance(envelope.get("data"), dict) and "partitionkey" not in envelope:
-        envelope = {**envelope, "partitionkey": partition_key(envelope["data"])}
+        envelope["partitionkey"] = partition_key(envelope["data"])
     try:
         return decode_event(json.dumps(envelope).encode())
     except InvalidMessage as exc:
         raise InvalidMessage(where + exc.reason) from None
+    except RecursionError:
+        raise InvalidMessage(f"{where}data: nested too deeply") from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -48,14 +49,14 @@ class SeenEvents:
         return len(self._seen)
 
     def __contains__(self, key: str) -> bool:
-        return key in self._seen
+        # Expired entries are dropped only by add(): a quiet gateway must not keep them.
+        return self._seen.get(key, -math.inf) >= self.clock() - self.window_s
 
     def add(self, key: str, at: float | None = None) -> None:
         """Remember an acknowledged event; the oldest fall out of the window."""
         at = self.clock() if at is None else at
-        if key not in self._seen:
-            self._order.append((at, key))
-        self._seen[key] = at
+        self._order.append((at, key))  # also when seen again, or it would never fall out
+        self._seen[key] = max(at, self._seen.get(key, at))
         horizon = self.clock() - self.window_s
         while self._order and self._order[0][0] < horizon:
             _, old = self._order.popleft()
@@ -70,8 +71,11 @@ class SeenEvents:
         A concurrent request with the same events waits for the one in flight, then sends only
         what that one did not get acknowledged.
         """
+        unique: dict[str, CloudEvent] = {}
+        for event in events:
+            unique.setdefault(identity_of(event), event)  # a batch may name an event twice
         while True:
-            fresh = [e for e in events if identity_of(e) not in self._seen]
+            fresh = [e for key, e in unique.items() if key not in self]
             busy = {id(f): f for e in fresh if (f := self._inflight.get(identity_of(e)))}
             if not busy:
                 break
@@ -98,7 +102,7 @@ def identity_in(value: bytes | None) -> str | None:
     try:
         envelope = json.loads(value or b"")
         return identity(str(envelope["source"]), str(envelope["id"]))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

@@ -19,6 +19,8 @@ from schemas.events import CloudEvent
 
 # uuid5 namespace of aftercart's event ids: the same source fact always gets the same id.
 EVENT_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-5c43-9a55-0d7c4e0b8a21")
+# Amounts have at most this many digits before and after the decimal point.
+MAX_DIGITS = 18
 
 
 class MappingError(ValueError):
@@ -74,14 +76,14 @@ class Fields:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise MappingError(self.where(name), f"expected a string, got {_kind(value)}")
-        return str(value).strip()
+        return _utf8(str(value).strip(), self.where(name))
 
     def ident(self, name: str) -> str:
         """A required id: a positive integer or a non-empty string."""
         value = self.value.get(name)
         if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
             raise MappingError(self.where(name), "required: an id")
-        return str(value).strip()
+        return _utf8(str(value).strip(), self.where(name))
 
     def amount(self, name: str) -> str:
         """A required decimal amount, from a string or a JSON number: "49.90"."""
@@ -129,7 +131,19 @@ def to_amount(value: Any, where: str) -> str:
         raise MappingError(where, f"not an amount: {str(value)[:40]!r}") from None
     if not number.is_finite():
         raise MappingError(where, f"not an amount: {str(value)[:40]!r}")
+    # 1e999999999 is a valid Decimal: written out it fills the memory, and a sum overflows.
+    if not -MAX_DIGITS <= number.adjusted() < MAX_DIGITS:
+        raise MappingError(where, f"amount out of range: {str(value)[:40]!r}")
     return format(number, "f")
+
+
+def _utf8(text: str, where: str) -> str:
+    # JSON's \ud800 escape decodes to a lone surrogate, which no id or hash can encode.
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise MappingError(where, "not valid Unicode text (a lone surrogate)") from None
+    return text
 
 
 def _kind(value: Any) -> str:

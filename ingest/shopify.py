@@ -223,7 +223,9 @@ def _fulfillment(hook: Webhook) -> Mapped:
     events = []
     news = SHIPMENT_EVENTS.get(shipment_status or "")
     if hook.topic == "fulfillments/create" or news == "fulfillment.shipped":
-        events.append(hook.event("fulfillment.shipped", data, f"fulfillments/{fid}/shipped"))
+        # The key _status_event gives an in_transit event: one parcel leaves once.
+        key = f"fulfillments/{fid}/fulfillment.shipped"
+        events.append(hook.event("fulfillment.shipped", data, key))
     if news and news != "fulfillment.shipped":
         stamp = body.optional_text("updated_at") or hook.webhook_id
         events.append(_status_event(hook, news, shipment_status or "", data, fid, {}, stamp))

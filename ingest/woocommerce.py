@@ -10,6 +10,7 @@ the order's refunds list, one event per refund.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +35,7 @@ ORDER_TOPICS = ("order.created", "order.updated")
 # order created as pending is placed once it gets there.
 PLACED_ON_CREATE = {"pending", "on-hold", "processing", "completed"}
 PLACED_ON_UPDATE = {"on-hold", "processing"}
+COUNTRY = re.compile(r"[A-Za-z]{2}")  # anything else is left out, not refused
 
 
 def store_key(source: str) -> str:
@@ -130,7 +132,7 @@ def _placed(hook: Webhook, order: Fields, ref: dict[str, Any]) -> CloudEvent:
         "items": items,
         "shipping_address": {
             "city": shipping.optional_text("city"),
-            "country_code": country.upper() if country and len(country) == 2 else None,
+            "country_code": country.upper() if country and COUNTRY.fullmatch(country) else None,
             "zip": shipping.optional_text("postcode"),
         }
         if shipping

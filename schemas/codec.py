@@ -38,17 +38,14 @@ def _explain(exc: ValidationError) -> str:
 
 
 def partition_key(data: Any) -> str:
-    """The Kafka key an event's data must travel under: its order, else its customer."""
+    """The Kafka key an event's data travels under: its customer, else (an order event that
+    does not name its customer) its order."""
     get = data.get if isinstance(data, dict) else lambda name: getattr(data, name, None)
-    return get("order_id") or get("customer_id") or ""
+    return get("customer_id") or get("order_id") or ""
 
 
-def decode_event(raw: bytes | None, *, keyed_by_customer: bool = False) -> CloudEvent:
-    """Parse and validate one CloudEvent; raise InvalidMessage with the reason.
-
-    Events from shops are keyed by order (see `partition_key`); once the stream processor has
-    resolved an order's customer it re-keys the event by customer (`keyed_by_customer`).
-    """
+def decode_event(raw: bytes | None) -> CloudEvent:
+    """Parse and validate one CloudEvent; raise InvalidMessage with the reason."""
     if not raw:
         raise InvalidMessage("empty message")
     try:
@@ -62,11 +59,8 @@ def decode_event(raw: bytes | None, *, keyed_by_customer: bool = False) -> Cloud
             raise InvalidMessage(f"type: unknown event type (known: {known})") from None
         raise InvalidMessage(_explain(exc)) from None
     data = event.data  # type: ignore[attr-defined]
-    if keyed_by_customer:
-        if data.customer_id != event.partitionkey:
-            raise InvalidMessage("partitionkey: must equal data.customer_id")
-    elif partition_key(data) != event.partitionkey:
-        which = "data.order_id" if getattr(data, "order_id", None) else "data.customer_id"
+    if partition_key(data) != event.partitionkey:
+        which = "data.customer_id" if data.customer_id is not None else "data.order_id"
         raise InvalidMessage(f"partitionkey: must equal {which}")
     return event
 

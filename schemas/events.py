@@ -25,7 +25,7 @@ class OrderRef(Contract):
 
     A shop's webhook does not always say whose order it is (Shopify's refunds and fulfillment
     events name only the order). The stream processor fills customer_id and order_number from
-    the order it has seen before it decides anything.
+    the order.placed it has seen before it decides anything.
     """
 
     order_id: Id
@@ -168,8 +168,9 @@ class WebpushSubscribed(Contract):
 class CloudEvent(Contract):
     """CloudEvents 1.0 envelope, structured mode.
 
-    partitionkey is the Kafka key: data.order_id for order and fulfillment events, so that all
-    of an order's events stay in order; data.customer_id for every other event.
+    partitionkey is the Kafka key: data.customer_id, so that a customer's events stay in order;
+    data.order_id for an order event that does not name its customer (the stream processor
+    finds the customer from the order and puts the event back under the customer's key).
     """
 
     model_config = ConfigDict(strict=True, extra="allow", frozen=True)

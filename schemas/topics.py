@@ -33,13 +33,13 @@ class Topics:
 
     @property
     def events(self) -> str:
-        """Shop events in, CloudEvents JSON, keyed by order id (customer id if no order)."""
+        """Shop events in, CloudEvents JSON, keyed by customer id (order id if no customer)."""
         return f"{self.prefix}.events"
 
     @property
-    def customer_events(self) -> str:
-        """Shop events once their customer is known, re-keyed by customer id (internal)."""
-        return f"{self.prefix}.events.by-customer"
+    def orders(self) -> str:
+        """Orders placed, and order events still missing their customer, keyed by order id."""
+        return f"{self.prefix}.orders"
 
     def notify(self, channel: str) -> str:
         """Notification requests for one channel, keyed by customer id."""
@@ -68,7 +68,7 @@ class Topics:
     def all(self) -> list[TopicSpec]:
         """Every topic, created before any worker starts."""
         p = self.partitions
-        specs = [TopicSpec(self.events, p), TopicSpec(self.customer_events, p)]
+        specs = [TopicSpec(self.events, p), TopicSpec(self.orders, p)]
         specs += [TopicSpec(self.deadletter, p, retention_ms=30 * DAY_MS)]
         specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]
         specs += [TopicSpec(self.changelog(t), p, compacted=True) for t in TABLES]

@@ -1,10 +1,12 @@
 """The stream processor: a faust app built from settings, with thin agents around pure decisions.
 
-Two stages, each keyed by what its state is about:
-- orders: shop events keyed by order meet the order's state, which names the customer
-  (streams/orders.py); completed events go on, re-keyed by customer;
-- customers: profile and preferences meet each event and decide who hears what
-  (streams/profiles.py, streams/decide.py), one notification topic per channel.
+Two agents, each keyed by what its state is about:
+- customers (events topic, keyed by customer): profile and preferences meet each event and
+  decide who hears what (streams/profiles.py, streams/decide.py), one notification topic per
+  channel. Orders placed are also copied to the orders topic; an order event that does not
+  name its customer or number goes there instead of being decided on.
+- orders (orders topic, keyed by order): knows each order's customer and number
+  (streams/orders.py) and puts completed events back on the events topic, keyed by customer.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from schemas.events import (
 )
 from schemas.topics import CHANNELS, Topics
 from streams.decide import Shop, decide
-from streams.orders import is_order_scoped, resolve
+from streams.orders import is_complete, is_order_scoped, resolve
 from streams.profiles import apply_contact, apply_customer, apply_preferences, apply_subscription
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
     customers = app.Table("customers")
     preferences = app.Table("preferences")
     source = app.topic(topics.events)
-    by_customer = app.topic(topics.customer_events)
+    order_topic = app.topic(topics.orders)
     outputs = {channel: app.topic(topics.notify(channel)) for channel in CHANNELS}
     deadletters = app.topic(topics.deadletter)
     shop = Shop(settings.shop_name, settings.shop_url)
@@ -64,28 +66,6 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
         await deadletters.send(key=message.key, value=encode(record))
         log.warning("dead-lettered offset %s: %s", message.message.offset, reason)
 
-    @app.agent(source)
-    async def resolve_orders(stream: faust.StreamT) -> None:
-        async for message in stream.events():
-            try:
-                event = decode_event(message.value)
-            except InvalidMessage as exc:
-                await reject(message, exc.reason)
-                continue
-            if not is_order_scoped(event):
-                await by_customer.send(key=event.partitionkey.encode(), value=message.value)
-                continue
-            key = event.partitionkey
-            result = resolve(event, orders.get(key))
-            if result.state is not None:
-                orders[key] = result.state
-            if result.waiting:
-                log.info("%s: %s", event.id, result.waiting)
-            if result.dropped:
-                await reject(message, result.dropped)
-            for ready in result.ready:
-                await by_customer.send(key=ready.partitionkey.encode(), value=encode(ready))
-
     def update_state(key: str, event: CloudEvent) -> None:
         data = event.data  # type: ignore[attr-defined]
         if isinstance(data, CustomerUpserted):
@@ -100,14 +80,21 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
             if updated is not known:
                 customers[key] = updated
 
-    @app.agent(by_customer)
+    @app.agent(source)
     async def decide_for_customers(stream: faust.StreamT) -> None:
         async for message in stream.events():
             try:
-                event = decode_event(message.value, keyed_by_customer=True)
+                event = decode_event(message.value)
             except InvalidMessage as exc:
                 await reject(message, exc.reason)
                 continue
+            if is_order_scoped(event):
+                order_key = event.data.order_id.encode()  # type: ignore[attr-defined]
+                if not is_complete(event):
+                    await order_topic.send(key=order_key, value=message.value)
+                    continue
+                if event.type == "order.placed":
+                    await order_topic.send(key=order_key, value=message.value)
             key = event.partitionkey
             update_state(key, event)
             for decision in decide(
@@ -121,5 +108,24 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
                     log.debug(
                         "suppressed %s %s: %s", event.id, decision.channel, decision.suppressed
                     )
+
+    @app.agent(order_topic)
+    async def resolve_orders(stream: faust.StreamT) -> None:
+        async for message in stream.events():
+            try:
+                event = decode_event(message.value)
+            except InvalidMessage as exc:
+                await reject(message, exc.reason)
+                continue
+            key = event.data.order_id  # type: ignore[attr-defined]
+            result = resolve(event, orders.get(key))
+            if result.state is not None:
+                orders[key] = result.state
+            if result.waiting:
+                log.info("%s: %s", event.id, result.waiting)
+            if result.dropped:
+                await reject(message, result.dropped)
+            for ready in result.ready:
+                await source.send(key=ready.partitionkey.encode(), value=encode(ready))
 
     return app

@@ -1,10 +1,10 @@
 """Which customer an order event is for: a pure fold over an order's events.
 
 Shops do not always say: Shopify's refund and fulfillment-event webhooks name only the order.
-Events arrive keyed by order, so an order's events meet its state here; once the customer and
-order number are known the event is completed and passed on, keyed by customer. An event for an
-order not yet seen (webhooks arrive in any order) waits in the order's state until the order
-turns up, and is released then.
+Orders placed and such incomplete events meet here, keyed by order; once the order's customer
+and number are known an incomplete event is completed and goes back to the events topic, keyed
+by its customer. An event for an order not yet seen (webhooks arrive in any order) waits in the
+order's state until the order turns up, and is released then.
 """
 
 from __future__ import annotations
@@ -34,8 +34,18 @@ def is_order_scoped(event: CloudEvent) -> bool:
     return getattr(event.data, "order_id", None) is not None  # type: ignore[attr-defined]
 
 
+def is_complete(event: CloudEvent) -> bool:
+    """An order event that names its customer and order number can be decided on."""
+    data = event.data  # type: ignore[attr-defined]
+    return data.customer_id is not None and data.order_number is not None
+
+
 def resolve(event: CloudEvent, state: OrderState | None) -> Resolution:
-    """Complete an order-scoped event from what the order's earlier events said."""
+    """Learn from a complete event; complete an incomplete one, or keep it waiting.
+
+    `ready` holds the events completed now (never the complete event itself, which has been
+    decided on already).
+    """
     data = event.data  # type: ignore[attr-defined]
     known = dict(state or {})
     learned = {
@@ -46,7 +56,7 @@ def resolve(event: CloudEvent, state: OrderState | None) -> Resolution:
     known.update(learned)
     if known.get("customer_id") is None or known.get("order_number") is None:
         return _wait(event, known)
-    ready = [_complete(event, known)]
+    ready = [] if is_complete(event) else [_complete(event, known)]
     waiting = known.pop("waiting", [])
     ready += [_complete(decode_event(raw.encode()), known) for raw in waiting]
     changed = bool(learned) or bool(waiting)

@@ -1,0 +1,68 @@
+"""Which customer an order event is for, when the shop's webhook names only the order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.codec import new_event
+from schemas.events import CloudEvent
+from streams.orders import MAX_WAITING, is_complete, resolve
+
+ORDER = {"order_id": "shop/orders/1", "customer_id": "shop/customers/7", "order_number": "#1001"}
+
+
+def placed() -> CloudEvent:
+    items = [{"sku": "MUG", "name": "Mug", "quantity": 1, "unit_price": "9.90"}]
+    data = {**ORDER, "currency": "EUR", "total": "9.90", "items": items}
+    return new_event("order.placed", data, source="test")
+
+
+def refund(n: int = 1) -> CloudEvent:
+    data = {"order_id": ORDER["order_id"], "currency": "EUR", "amount": "9.90"}
+    return new_event("order.refunded", data, source="test", event_id=f"refund-{n}")
+
+
+def shipped() -> CloudEvent:
+    data: dict[str, Any] = {
+        "order_id": ORDER["order_id"],
+        "order_number": "#1001",
+        "fulfillment_id": "shop/fulfillments/3",
+    }
+    return new_event("fulfillment.shipped", data, source="test")
+
+
+def test_a_refund_naming_only_the_order_is_completed_from_the_order() -> None:
+    learned = resolve(placed(), None)
+    assert learned.ready == []  # the order itself was decided on already
+    result = resolve(refund(), learned.state)
+    [ready] = result.ready
+    assert ready.partitionkey == ORDER["customer_id"]
+    assert ready.data.customer_id == ORDER["customer_id"]  # type: ignore[attr-defined]
+    assert ready.data.order_number == "#1001"  # type: ignore[attr-defined]
+    assert is_complete(ready)
+
+
+def test_an_event_before_its_order_waits_and_is_released_by_the_order() -> None:
+    early = resolve(refund(), None)
+    assert early.ready == []
+    assert early.waiting is not None and "waiting for order" in early.waiting
+    early_ship = resolve(shipped(), early.state)
+    released = resolve(placed(), early_ship.state)
+    assert [e.type for e in released.ready] == ["order.refunded", "fulfillment.shipped"]
+    assert all(e.partitionkey == ORDER["customer_id"] for e in released.ready)
+    assert "waiting" not in (released.state or {})
+
+
+def test_an_order_that_never_arrives_does_not_grow_without_bound() -> None:
+    state = None
+    for n in range(MAX_WAITING):
+        result = resolve(refund(n), state)
+        state = result.state or state
+    overflow = resolve(refund(999), state)
+    assert overflow.dropped is not None and "never arrived" in overflow.dropped
+    assert overflow.ready == []
+
+
+def test_a_known_order_changes_no_state_for_later_complete_events() -> None:
+    state = resolve(placed(), None).state
+    assert resolve(placed(), state).state is None
