@@ -53,8 +53,7 @@ class Stack:
             sandbox = self.supervisor.spawn_cli("sandbox", ["sandbox"], env)
             self._wait_http(sandbox, f"{self.settings.sandbox_url}/healthz", 60)
             if gateway:
-                child = self.supervisor.spawn_cli("gateway", ["gateway"], env)
-                self._wait_http(child, f"{self.gateway_url}/readyz", 60)
+                self.start_gateway()
             for name in workers:
                 self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
             if wait:
@@ -93,6 +92,17 @@ class Stack:
             )
         if self.broker is not None and self.broker.pid is None:
             raise StackError(f"Kafka stopped; see {self.broker.log_path}")
+
+    def start_gateway(self) -> Child:
+        """Start the webhook gateway and wait until it is ready (Kafka reached)."""
+        child = self.supervisor.spawn_cli("gateway", ["gateway"], settings_env(self.settings))
+        self._wait_http(child, f"{self.gateway_url}/readyz", 60)
+        return child
+
+    def stop_gateway(self) -> None:
+        """Stop the webhook gateway, if it runs."""
+        for child in [c for c in self.supervisor.children if c.name == "gateway"]:
+            self.supervisor.stop(child)
 
     @property
     def gateway_url(self) -> str:

@@ -27,12 +27,13 @@ from schemas.notification import notification_id
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Sandbox and every pipeline worker, on their own topics of the session's broker."""
-    (sandbox_port,) = free_ports(1)
+    sandbox_port, gateway_port = free_ports(2)
     settings = Settings(
         kafka_bootstrap=kafka_bootstrap,
         topic_prefix=f"p{uuid4().hex[:8]}",
         topic_partitions=2,
         sandbox_port=sandbox_port,
+        gateway_port=gateway_port,
         push_allow_sandbox=True,
         data_dir=tmp_path_factory.mktemp("pipeline"),
     )

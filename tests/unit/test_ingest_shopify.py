@@ -293,6 +293,13 @@ def test_the_refunded_lines_give_the_currency_when_the_duties_do_not() -> None:
     assert data(only("refunds/create", refund))["currency"] == "EUR"
 
 
+def test_a_refund_of_an_absurd_amount_is_refused_rather_than_summed() -> None:
+    refund = sample("refunds/create")
+    refund["transactions"][1]["amount"] = "1e1000000"
+
+    assert refused("refunds/create", refund).field == "transactions[1].amount"
+
+
 def test_a_refund_that_names_no_currency_anywhere_is_refused() -> None:
     refund = sample("refunds/create")
     del refund["total_duties_set"]
@@ -600,7 +607,7 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=6),
     max_leaves=16,
 )
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:

@@ -269,6 +269,15 @@ def test_a_refund_without_an_amount_is_refused_naming_it() -> None:
     assert caught.value.field == "refunds[0].total"
 
 
+def test_a_refund_of_an_absurd_amount_is_refused_naming_it() -> None:
+    order = sample(status="refunded", refunds=[{"id": 726, "reason": "", "total": "-1e1000000"}])
+
+    with pytest.raises(MappingError) as caught:
+        mapped("order.updated", order)
+
+    assert caught.value.field == "refunds[0].total"
+
+
 # Any payload: an event the contract accepts, or a MappingError naming a field
 
 

@@ -1,0 +1,189 @@
+"""Signed webhooks through the real gateway, broker and workers into the provider sandbox."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from kafka import KafkaConsumer
+from pydantic import SecretStr
+
+from aftercart import storefront
+from aftercart.settings import Settings
+from aftercart.stack import Stack
+from bench.measure import wait_until
+from broker import LocalKafka, create_topics, free_ports
+from sandbox.client import SandboxClient
+from schemas.notification import notification_id
+from schemas.topics import Topics
+
+SHOPIFY_SECRET = "shpss_" + uuid4().hex
+WOO_SECRET = "wc_" + uuid4().hex
+
+
+def gateway_settings(kafka_bootstrap: str, data_dir: Path, **extra: Any) -> Settings:
+    sandbox_port, gateway_port = free_ports(2)
+    return Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"w{uuid4().hex[:8]}",
+        topic_partitions=2,
+        sandbox_port=sandbox_port,
+        gateway_port=gateway_port,
+        data_dir=data_dir,
+        shopify_secrets={storefront.SHOP_DOMAIN: [SecretStr(SHOPIFY_SECRET)]},
+        woocommerce_secrets={storefront.WOO_STORE: [SecretStr(WOO_SECRET)]},
+        **extra,
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    settings = gateway_settings(kafka_bootstrap, tmp_path_factory.mktemp("webhooks"))
+    with Stack(settings, Path(settings.data_dir), own_broker=False) as running:
+        running.start()
+        yield running
+
+
+def send(stack: Stack, hook: storefront.Webhook) -> dict[str, Any]:
+    secret = SHOPIFY_SECRET if hook.platform == "shopify" else WOO_SECRET
+    status, answer = storefront.deliver(stack.gateway_url, hook, secret)
+    assert status == 200, answer
+    return answer
+
+
+def expected_emails(answers: list[dict[str, Any]]) -> dict[str, str]:
+    """notification id -> event type of the email each published event must produce."""
+    return {
+        notification_id(e["id"], "email", e["type"]): e["type"]
+        for answer in answers
+        for e in answer["events"]
+    }
+
+
+def emails(sandbox: SandboxClient, wanted: dict[str, str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+
+    def all_there() -> bool:
+        for m in sandbox.messages(channel="email", status="accepted"):
+            if m.get("notification_id") in wanted:
+                found[m["notification_id"]] = m
+        return set(found) == set(wanted)
+
+    wait_until(all_there, 60, "emails for every webhook")
+    return {wanted[nid]: m for nid, m in found.items()}
+
+
+def test_a_shopify_order_its_shipment_delivery_and_refund_reach_the_customer(
+    stack: Stack,
+) -> None:
+    sandbox = SandboxClient(stack.settings.sandbox_url)
+    story = storefront.shopify_story(order_id=900_000_001)
+    answers = [send(stack, hook) for hook in story]
+    assert [e["type"] for a in answers for e in a["events"]] == [
+        "order.placed",
+        "order.paid",
+        "fulfillment.shipped",
+        "fulfillment.out_for_delivery",
+        "fulfillment.delivered",
+        "order.refunded",
+    ]
+    got = emails(sandbox, expected_emails(answers))
+    assert {m["recipient"] for m in got.values()} == {storefront.SHOPIFY_BUYER.email}
+    assert "#2001" in got["order.placed"]["subject"]
+    assert "Sofia" in got["order.placed"]["subject"]
+    # The shipment webhook names no customer: the order told the pipeline whose it is.
+    assert "JJFI6512345678" in got["fulfillment.shipped"]["text"]
+    assert "#2001" in got["fulfillment.delivered"]["subject"]
+    assert "24.90" in got["order.refunded"]["subject"]
+
+
+def test_webhooks_that_overtake_their_order_still_reach_the_customer(stack: Stack) -> None:
+    sandbox = SandboxClient(stack.settings.sandbox_url)
+    order, paid, shipped, out, delivered, refund = storefront.shopify_story(order_id=900_000_002)
+    # Shopify does not promise order: the refund and the shipment come before the order.
+    answers = [send(stack, hook) for hook in (refund, shipped, delivered, order, paid, out)]
+    got = emails(sandbox, expected_emails(answers))
+    assert len(got) == 6
+    assert all("#2001" in m["subject"] or "24.90" in m["subject"] for m in got.values())
+
+
+def test_a_woocommerce_order_is_news_only_when_its_status_changes(stack: Stack) -> None:
+    sandbox = SandboxClient(stack.settings.sandbox_url)
+    created, completed = storefront.woocommerce_story(order_id=77_001)
+    first = send(stack, created)
+    again = send(stack, created)  # WooCommerce sends order.updated on any edit, e.g. a note
+    last = send(stack, completed)
+    assert again["status"] == "duplicate"
+    got = emails(sandbox, expected_emails([first, last]))
+    assert set(got) == {"order.placed", "order.paid", "fulfillment.shipped"}
+    assert "Ceramic teapot \u2013 blue" in got["order.placed"]["text"]  # HTML entity decoded
+
+
+def events_with_id(stack: Stack, event_id: str) -> int:
+    consumer = KafkaConsumer(
+        stack.topics.events,
+        bootstrap_servers=stack.settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+    )
+    try:
+        return sum(1 for r in consumer if json.loads(r.value).get("id") == event_id)
+    finally:
+        consumer.close()
+
+
+def test_a_redelivery_after_a_gateway_restart_is_published_once(stack: Stack) -> None:
+    order = storefront.shopify_story(order_id=900_000_003)[0]
+    first = send(stack, order)
+    assert first["status"] == "accepted"
+    stack.stop_gateway()
+    stack.start_gateway()
+    again = send(stack, order)
+    assert again["status"] == "duplicate"
+    [event] = first["events"]
+    assert events_with_id(stack, event["id"]) == 1
+
+
+def post(url: str, hook: storefront.Webhook) -> int:
+    try:
+        return storefront.deliver(url, hook, SHOPIFY_SECRET)[0]
+    except urllib.error.URLError:
+        return 0
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
+            return bool(json.load(response)["ready"])
+    except (OSError, ValueError):
+        return False
+
+
+def test_with_kafka_down_the_gateway_answers_503_and_accepts_after(
+    tmp_path: Path,
+) -> None:
+    port, controller = free_ports(2)
+    settings = gateway_settings(f"127.0.0.1:{port}", tmp_path, ingest_timeout_s=2.0)
+    kafka = LocalKafka(tmp_path / "kafka", port, controller, cache_dir=settings.cache_dir)
+    with kafka, Stack(settings, tmp_path / "run", own_broker=False) as stack:
+        create_topics(settings.kafka_bootstrap, Topics(settings.topic_prefix, 2).all())
+        stack.start_gateway()
+        story = storefront.shopify_story(order_id=900_000_004)
+        assert post(stack.gateway_url, story[0]) == 200
+        kafka.stop()
+        started = time.monotonic()
+        assert post(stack.gateway_url, story[1]) == 503
+        assert time.monotonic() - started < 5  # inside Shopify's 5 s
+        assert not ready(stack.gateway_url)
+        kafka.start()
+        kafka.wait_ready(60)
+        wait_until(lambda: ready(stack.gateway_url), 60, "the gateway to see Kafka again")
+        # The shop retries and the event is accepted: not lost, and not a duplicate.
+        wait_until(lambda: post(stack.gateway_url, story[1]) == 200, 30, "a retry to be taken")
