@@ -39,6 +39,12 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure throughput and latency; write a results file")
     bench.add_argument("--events", type=int, default=20_000, help="events in the throughput pass")
     bench.add_argument("--output", default="bench/results/latest.json", help="results file")
+    bench.add_argument(
+        "--only",
+        choices=("all", "pipeline", "ingest"),
+        default="all",
+        help="run only the pipeline passes or only the gateway ingest pass (default: all)",
+    )
     return p
 
 
@@ -100,7 +106,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "bench":
         from bench.run import run_bench
 
-        return run_bench(settings, events=args.events, output=args.output)
+        return run_bench(settings, events=args.events, output=args.output, only=args.only)
     raise AssertionError(args.command)
 
 

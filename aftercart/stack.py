@@ -93,10 +93,12 @@ class Stack:
         if self.broker is not None and self.broker.pid is None:
             raise StackError(f"Kafka stopped; see {self.broker.log_path}")
 
-    def start_gateway(self) -> Child:
-        """Start the webhook gateway and wait until it is ready (Kafka reached)."""
-        child = self.supervisor.spawn_cli("gateway", ["gateway"], settings_env(self.settings))
-        self._wait_http(child, f"{self.gateway_url}/readyz", 60)
+    def start_gateway(self, settings: Settings | None = None, name: str = "gateway") -> Child:
+        """Start a webhook gateway (by default with the stack's settings); wait until ready."""
+        settings = settings or self.settings
+        child = self.supervisor.spawn_cli(name, ["gateway"], settings_env(settings))
+        url = f"http://{settings.gateway_host}:{settings.gateway_port}/readyz"
+        self._wait_http(child, url, 60)
         return child
 
     def stop_gateway(self) -> None:

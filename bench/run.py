@@ -16,7 +16,7 @@ from kafka import KafkaProducer
 from aftercart.demo import demo_settings
 from aftercart.settings import Settings, settings_env
 from aftercart.stack import Stack
-from bench import passthrough
+from bench import ingest, passthrough
 from bench.measure import cpu_seconds, peak_rss_mb, percentile, wait_until
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
 from broker.admin import create_topics, end_offsets, lag
@@ -29,44 +29,32 @@ CUSTOMERS = 2_000
 BASELINE_EVENTS = 20_000
 OFFERED_PER_S = 500
 LATENCY_SECONDS = 20
+INGEST_PER_S = 1_600
+INGEST_SECONDS = 15
 
 
-def run_bench(base: Settings, *, events: int, output: str) -> int:
-    """Run every pass, print the figures and write them to `output`."""
+def run_bench(base: Settings, *, events: int, output: str, only: str = "all") -> int:
+    """Run the passes (all, or only `pipeline` or `ingest`), print the figures and write them
+    to `output` (figures of passes not run are kept from the file as it was)."""
     settings = demo_settings(base)
     run_dir = settings.data_dir / "bench"
     shutil.rmtree(run_dir, ignore_errors=True)
+    previous = json.loads(Path(output).read_text()) if Path(output).exists() else {}
     results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count()}
     with Stack(settings, run_dir) as stack:
-        stack.start()
-        say("stack up; baseline pass (bare faust passthrough) ...")
-        results["baseline"] = baseline(stack, settings)
-        producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5
-        )
-        sandbox = SandboxClient(settings.sandbox_url)
-        people = customers(CUSTOMERS)
-        for key, value in map(encoded, setup_events(people, sandbox.subscribe)):
-            producer.send(stack.topics.events, key=key, value=value)
-        producer.flush()
-        wait_until(
-            lambda: (
-                lag(settings.kafka_bootstrap, stack.topics.streams_app_id, stack.topics.events) == 0
-            ),
-            120,
-            "customer set-up",
-            stack.check,
-        )
-        say(f"{CUSTOMERS} customers set up; throughput pass with {events} events ...")
-        before = cpu_by_process(stack)
-        results["throughput"] = throughput(stack, producer, sandbox, people, events)
-        after = cpu_by_process(stack)
-        results["throughput"]["cpu_seconds"] = {
-            name: round(after[name] - before[name], 1) for name in after if name in before
-        }
-        say(f"latency pass at {OFFERED_PER_S} events/s for {LATENCY_SECONDS}s ...")
-        results["latency"] = latency(stack, producer, sandbox, people)
-        producer.close()
+        if only == "ingest":
+            stack.start(workers=(), gateway=False)
+            results = previous | results
+        else:
+            stack.start()
+            pipeline_passes(stack, settings, events, results)
+        if only != "pipeline":
+            say(f"ingest pass: signed Shopify webhooks at {INGEST_PER_S}/s, then flat out ...")
+            results["ingest"] = ingest.run_pass(
+                stack, settings, rate=INGEST_PER_S, seconds=INGEST_SECONDS
+            )
+        elif "ingest" in previous:
+            results["ingest"] = previous["ingest"]
         results["peak_rss_mb"] = {
             c.name: peak_rss_mb(c.process.pid) for c in stack.supervisor.children
         }
@@ -77,6 +65,36 @@ def run_bench(base: Settings, *, events: int, output: str) -> int:
     print(json.dumps(results, indent=2))
     say(f"written to {output}")
     return 0
+
+
+def pipeline_passes(stack: Stack, settings: Settings, events: int, results: dict[str, Any]) -> None:
+    """Baseline, throughput and latency of the pipeline from the events topic to the sandbox."""
+    say("stack up; baseline pass (bare faust passthrough) ...")
+    results["baseline"] = baseline(stack, settings)
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
+    sandbox = SandboxClient(settings.sandbox_url)
+    people = customers(CUSTOMERS)
+    for key, value in map(encoded, setup_events(people, sandbox.subscribe)):
+        producer.send(stack.topics.events, key=key, value=value)
+    producer.flush()
+    wait_until(
+        lambda: (
+            lag(settings.kafka_bootstrap, stack.topics.streams_app_id, stack.topics.events) == 0
+        ),
+        120,
+        "customer set-up",
+        stack.check,
+    )
+    say(f"{CUSTOMERS} customers set up; throughput pass with {events} events ...")
+    before = cpu_by_process(stack)
+    results["throughput"] = throughput(stack, producer, sandbox, people, events)
+    after = cpu_by_process(stack)
+    results["throughput"]["cpu_seconds"] = {
+        name: round(after[name] - before[name], 1) for name in after if name in before
+    }
+    say(f"latency pass at {OFFERED_PER_S} events/s for {LATENCY_SECONDS}s ...")
+    results["latency"] = latency(stack, producer, sandbox, people)
+    producer.close()
 
 
 def cpu_by_process(stack: Stack) -> dict[str, float]:

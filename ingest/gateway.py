@@ -7,13 +7,13 @@ it, and answers 2xx only once Kafka has acknowledged (ingest/accept.py).
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -141,8 +141,8 @@ async def _accept(
     intake: Intake, body: bytes, mapper: Callable[[Any], Mapped], *, origin: str, sender: str
 ) -> dict[str, object]:
     try:
-        payload = json.loads(body)
-    except ValueError as exc:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:  # also for nesting too deep
         raise Problem(400, f"malformed JSON: {exc}") from None
     try:
         mapped = mapper(payload)

@@ -19,7 +19,7 @@ from schemas.events import CloudEvent
 
 # uuid5 namespace of aftercart's event ids: the same source fact always gets the same id.
 EVENT_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-5c43-9a55-0d7c4e0b8a21")
-# Amounts have at most this many digits before and after the decimal point.
+# An amount's leading digit is at most this many places before or after the decimal point.
 MAX_DIGITS = 18
 
 
@@ -147,9 +147,14 @@ def _utf8(text: str, where: str) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", bool: "a boolean", str: "a string"}.get(
-        type(value), "a number"
-    )
+    kinds = {
+        dict: "an object",
+        list: "a list",
+        bool: "a boolean",
+        str: "a string",
+        type(None): "null",
+    }
+    return kinds.get(type(value), "a number")
 
 
 def event_id(*parts: str) -> str:
