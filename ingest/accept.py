@@ -13,6 +13,7 @@ from typing import Protocol
 
 from ingest.dedupe import SeenEvents
 from ingest.sink import Record
+from ingest.web import Problem
 from schemas.codec import encode
 from schemas.deadletter import dead_letter
 from schemas.events import CloudEvent
@@ -29,16 +30,6 @@ class Sink(Protocol):
 
     async def reachable(self) -> bool:
         """Whether the broker answers now."""
-
-
-class Problem(Exception):
-    """A request the gateway answers with an error status and a JSON body naming the cause."""
-
-    def __init__(self, status: int, error: str, field: str | None = None) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.field = field
 
 
 @dataclass

@@ -9,25 +9,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 import uvicorn
-from fastapi import FastAPI
 
 from aftercart.settings import Settings
 from ingest.accept import Intake
 from ingest.dedupe import SeenEvents, load_seen
 from ingest.gateway import create_gateway
 from ingest.sink import KafkaSink
+from ingest.web import App
 from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
 
 
-def build_gateway(settings: Settings) -> FastAPI:
+def build_gateway(settings: Settings) -> App:
     """The gateway app; it answers 503 until Kafka is reached and its memory is loaded."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     intake = Intake(topics, SeenEvents(settings.dedupe_window_h * 3600))
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan() -> AsyncIterator[None]:
         task = asyncio.create_task(connect(settings, intake))
         try:
             yield

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Union
 
+import orjson
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from schemas.events import EVENT_MODELS, SCHEMA_VERSION, CloudEvent
@@ -112,4 +112,4 @@ def schema_id(type_name: str) -> str:
 
 
 def _json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj).encode()
+    return orjson.dumps(obj)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from aftercart.settings import Settings
@@ -47,6 +47,7 @@ class FakeKafka:
 
 
 TOPICS = Topics("t")
+Client = httpx.AsyncClient
 
 
 @pytest.fixture
@@ -60,23 +61,28 @@ def intake(kafka: FakeKafka) -> Intake:
 
 
 @pytest.fixture
-def client(intake: Intake) -> Iterator[TestClient]:
+async def client(intake: Intake) -> AsyncIterator[Client]:
     settings = Settings(
         shopify_secrets={SHOP: [SecretStr("new-secret"), SecretStr("old-secret")]},
         woocommerce_secrets={"https://example.com": [SecretStr("woo-secret")]},
         events_tokens=[SecretStr(TOKEN)],
         gateway_max_body_bytes=64 * 1024,
     )
-    with TestClient(create_gateway(settings, intake)) as client:
+    async with connect(create_gateway(settings, intake)) as client:
         yield client
+
+
+def connect(app: Any) -> Client:
+    """An HTTP client that calls the ASGI app in-process."""
+    return Client(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def shopify(
-    client: TestClient,
+async def shopify(
+    client: Client,
     body: bytes,
     *,
     topic: str = "orders/create",
@@ -85,7 +91,7 @@ def shopify(
     shop: str = SHOP,
     **headers: str,
 ) -> Any:
-    return client.post(
+    return await client.post(
         "/webhooks/shopify",
         content=body,
         headers={
@@ -100,10 +106,10 @@ def shopify(
     )
 
 
-def test_a_signed_shopify_order_is_on_kafka_before_the_200(
-    client: TestClient, kafka: FakeKafka
+async def test_a_signed_shopify_order_is_on_kafka_before_the_200(
+    client: Client, kafka: FakeKafka
 ) -> None:
-    answer = shopify(client, fixture("shopify/orders_create.json"))
+    answer = await shopify(client, fixture("shopify/orders_create.json"))
     assert answer.status_code == 200
     assert answer.json()["status"] == "accepted"
     [record] = kafka.on(TOPICS.events)
@@ -114,22 +120,22 @@ def test_a_signed_shopify_order_is_on_kafka_before_the_200(
     assert answer.json()["events"] == [{"id": event.id, "type": "order.placed"}]
 
 
-def test_a_redelivered_webhook_publishes_nothing_more(client: TestClient, kafka: FakeKafka) -> None:
+async def test_a_redelivered_webhook_publishes_nothing_more(
+    client: Client, kafka: FakeKafka
+) -> None:
     body = fixture("shopify/orders_create.json")
-    assert shopify(client, body).json()["status"] == "accepted"
-    again = shopify(client, body)
+    assert (await shopify(client, body)).json()["status"] == "accepted"
+    again = await shopify(client, body)
     assert again.status_code == 200
     assert again.json()["status"] == "duplicate"
     assert len(kafka.on(TOPICS.events)) == 1
 
 
-def test_the_previous_secret_still_verifies_during_rotation(
-    client: TestClient, kafka: FakeKafka
+async def test_the_previous_secret_still_verifies_during_rotation(
+    client: Client, kafka: FakeKafka
 ) -> None:
-    assert (
-        shopify(client, fixture("shopify/orders_create.json"), secret="old-secret").status_code
-        == 200
-    )
+    answer = await shopify(client, fixture("shopify/orders_create.json"), secret="old-secret")
+    assert answer.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -141,18 +147,18 @@ def test_the_previous_secret_still_verifies_during_rotation(
         {"X-Shopify-Hmac-Sha256": "not base64!"},
     ],
 )
-def test_a_wrong_or_missing_signature_is_401_and_nothing_is_published(
-    client: TestClient, kafka: FakeKafka, change: dict[str, str]
+async def test_a_wrong_or_missing_signature_is_401_and_nothing_is_published(
+    client: Client, kafka: FakeKafka, change: dict[str, str]
 ) -> None:
-    answer = shopify(client, fixture("shopify/orders_create.json"), **change)
+    answer = await shopify(client, fixture("shopify/orders_create.json"), **change)
     assert answer.status_code == 401
     assert "signature" in answer.json()["error"]
     assert kafka.records == []
 
 
-def test_a_tampered_body_fails_the_signature(client: TestClient, kafka: FakeKafka) -> None:
+async def test_a_tampered_body_fails_the_signature(client: Client, kafka: FakeKafka) -> None:
     body = fixture("shopify/orders_create.json")
-    answer = client.post(
+    answer = await client.post(
         "/webhooks/shopify",
         content=body.replace(b"404.95", b"0.01"),
         headers={
@@ -166,26 +172,26 @@ def test_a_tampered_body_fails_the_signature(client: TestClient, kafka: FakeKafk
     assert kafka.records == []
 
 
-def test_malformed_json_is_400(client: TestClient, kafka: FakeKafka) -> None:
-    answer = shopify(client, b'{"id": 1,')
+async def test_malformed_json_is_400(client: Client, kafka: FakeKafka) -> None:
+    answer = await shopify(client, b'{"id": 1,')
     assert answer.status_code == 400
     assert "malformed JSON" in answer.json()["error"]
     assert kafka.records == []
 
 
-def test_a_body_over_the_limit_is_413(client: TestClient, kafka: FakeKafka) -> None:
+async def test_a_body_over_the_limit_is_413(client: Client, kafka: FakeKafka) -> None:
     body = json.dumps({"note": "x" * 70_000}).encode()
-    assert shopify(client, body).status_code == 413
+    assert (await shopify(client, body)).status_code == 413
     assert kafka.records == []
 
 
-def test_an_unmappable_payload_is_422_naming_the_field_and_kept_as_a_dead_letter(
-    client: TestClient, kafka: FakeKafka
+async def test_an_unmappable_payload_is_422_naming_the_field_and_kept_as_a_dead_letter(
+    client: Client, kafka: FakeKafka
 ) -> None:
     order = json.loads(fixture("shopify/orders_create.json"))
     del order["currency"]
     body = json.dumps(order).encode()
-    answer = shopify(client, body)
+    answer = await shopify(client, body)
     assert answer.status_code == 422
     assert answer.json()["field"] == "currency"
     assert kafka.on(TOPICS.events) == []
@@ -196,50 +202,50 @@ def test_an_unmappable_payload_is_422_naming_the_field_and_kept_as_a_dead_letter
     assert dead.original() == body
 
 
-def test_an_unknown_topic_is_200_and_recorded_as_ignored(
-    client: TestClient, kafka: FakeKafka, intake: Intake
+async def test_an_unknown_topic_is_200_and_recorded_as_ignored(
+    client: Client, kafka: FakeKafka, intake: Intake
 ) -> None:
-    answer = shopify(client, b'{"id": 1}', topic="products/create")
+    answer = await shopify(client, b'{"id": 1}', topic="products/create")
     assert answer.status_code == 200
     assert answer.json()["status"] == "ignored"
     assert kafka.records == []
     assert intake.counts["ignored"] == 1
 
 
-def test_with_kafka_down_the_shop_gets_503_and_its_retry_is_accepted(
-    client: TestClient, kafka: FakeKafka
+async def test_with_kafka_down_the_shop_gets_503_and_its_retry_is_accepted(
+    client: Client, kafka: FakeKafka
 ) -> None:
     body = fixture("shopify/orders_create.json")
     kafka.down = True
-    answer = shopify(client, body)
+    answer = await shopify(client, body)
     assert answer.status_code == 503
     assert answer.headers["Retry-After"]
-    assert client.get("/readyz").status_code == 503
+    assert (await client.get("/readyz")).status_code == 503
     kafka.down = False
-    retry = shopify(client, body)
+    retry = await shopify(client, body)
     assert retry.json()["status"] == "accepted"  # not mistaken for a duplicate
     assert len(kafka.on(TOPICS.events)) == 1
-    assert client.get("/readyz").json() == {"ready": True}
+    assert (await client.get("/readyz")).json() == {"ready": True}
 
 
-def test_an_unmappable_payload_with_kafka_down_is_503_not_422(
-    client: TestClient, kafka: FakeKafka
+async def test_an_unmappable_payload_with_kafka_down_is_503_not_422(
+    client: Client, kafka: FakeKafka
 ) -> None:
     kafka.down = True  # the dead letter cannot be kept, so the shop must send it again
-    assert shopify(client, b'{"id": 1}').status_code == 503
+    assert (await shopify(client, b'{"id": 1}')).status_code == 503
 
 
-def test_before_kafka_is_reached_the_gateway_is_not_ready(kafka: FakeKafka) -> None:
+async def test_before_kafka_is_reached_the_gateway_is_not_ready(kafka: FakeKafka) -> None:
     intake = Intake(TOPICS, SeenEvents(3600))
     settings = Settings(shopify_secrets={SHOP: [SecretStr("new-secret")]})
-    with TestClient(create_gateway(settings, intake)) as client:
-        assert client.get("/healthz").status_code == 200
-        assert client.get("/readyz").status_code == 503
-        assert shopify(client, fixture("shopify/orders_create.json")).status_code == 503
+    async with connect(create_gateway(settings, intake)) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/readyz")).status_code == 503
+        assert (await shopify(client, fixture("shopify/orders_create.json"))).status_code == 503
 
 
-def woo(client: TestClient, body: bytes, topic: str, secret: str = "woo-secret") -> Any:
-    return client.post(
+async def woo(client: Client, body: bytes, topic: str, secret: str = "woo-secret") -> Any:
+    return await client.post(
         "/webhooks/woocommerce",
         content=body,
         headers={
@@ -252,10 +258,10 @@ def woo(client: TestClient, body: bytes, topic: str, secret: str = "woo-secret")
     )
 
 
-def test_woocommerce_ping_on_webhook_creation_is_answered_200(
-    client: TestClient, kafka: FakeKafka
+async def test_woocommerce_ping_on_webhook_creation_is_answered_200(
+    client: Client, kafka: FakeKafka
 ) -> None:
-    answer = client.post(
+    answer = await client.post(
         "/webhooks/woocommerce",
         content=b"webhook_id=17",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -264,24 +270,24 @@ def test_woocommerce_ping_on_webhook_creation_is_answered_200(
     assert kafka.records == []
 
 
-def test_woocommerce_status_transition_publishes_only_what_is_new(
-    client: TestClient, kafka: FakeKafka
+async def test_woocommerce_status_transition_publishes_only_what_is_new(
+    client: Client, kafka: FakeKafka
 ) -> None:
-    created = woo(client, fixture("woocommerce/order_created.json"), "order.created")
+    created = await woo(client, fixture("woocommerce/order_created.json"), "order.created")
     assert created.status_code == 200
     types = [decode_event(r.value).type for r in kafka.on(TOPICS.events)]
     assert types == ["order.placed", "order.paid"]
     order = json.loads(fixture("woocommerce/order_created.json"))
     order["date_modified_gmt"] = "2017-03-22T19:30:00"  # a note was added, still processing
-    woo(client, json.dumps(order).encode(), "order.updated")
+    await woo(client, json.dumps(order).encode(), "order.updated")
     assert len(kafka.on(TOPICS.events)) == 2
-    woo(client, fixture("woocommerce/order_updated.json"), "order.updated")
+    await woo(client, fixture("woocommerce/order_updated.json"), "order.updated")
     types = [decode_event(r.value).type for r in kafka.on(TOPICS.events)]
     assert types == ["order.placed", "order.paid", "fulfillment.shipped"]
 
 
-def test_woocommerce_wrong_signature_is_401(client: TestClient, kafka: FakeKafka) -> None:
-    answer = woo(client, fixture("woocommerce/order_created.json"), "order.created", "guess")
+async def test_woocommerce_wrong_signature_is_401(client: Client, kafka: FakeKafka) -> None:
+    answer = await woo(client, fixture("woocommerce/order_created.json"), "order.created", "guess")
     assert answer.status_code == 401
     assert kafka.records == []
 
@@ -292,25 +298,25 @@ def cloud_event() -> dict[str, Any]:
     return json.loads(event.model_dump_json(exclude_none=True))
 
 
-def test_cloudevents_need_the_bearer_token(client: TestClient, kafka: FakeKafka) -> None:
+async def test_cloudevents_need_the_bearer_token(client: Client, kafka: FakeKafka) -> None:
     body = json.dumps(cloud_event()).encode()
     headers = {"Content-Type": "application/cloudevents+json"}
-    assert client.post("/events", content=body, headers=headers).status_code == 401
+    assert (await client.post("/events", content=body, headers=headers)).status_code == 401
     wrong = {**headers, "Authorization": "Bearer nope"}
-    assert client.post("/events", content=body, headers=wrong).status_code == 401
+    assert (await client.post("/events", content=body, headers=wrong)).status_code == 401
     assert kafka.records == []
 
 
-def test_cloudevents_structured_and_binary_mode(client: TestClient, kafka: FakeKafka) -> None:
+async def test_cloudevents_structured_and_binary_mode(client: Client, kafka: FakeKafka) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     event = cloud_event()
-    structured = client.post(
+    structured = await client.post(
         "/events",
         content=json.dumps(event).encode(),
         headers={**auth, "Content-Type": "application/cloudevents+json"},
     )
     assert structured.json()["status"] == "accepted"
-    binary = client.post(
+    binary = await client.post(
         "/events",
         content=json.dumps(event["data"] | {"email": "ada@new.example"}).encode(),
         headers={
@@ -330,10 +336,10 @@ def test_cloudevents_structured_and_binary_mode(client: TestClient, kafka: FakeK
     assert all(r.key == b"c-1" for r in kafka.on(TOPICS.events))
 
 
-def test_an_invalid_cloudevent_is_422_and_kept(client: TestClient, kafka: FakeKafka) -> None:
+async def test_an_invalid_cloudevent_is_422_and_kept(client: Client, kafka: FakeKafka) -> None:
     event = cloud_event()
     event["data"]["language"] = "Finnish"
-    answer = client.post(
+    answer = await client.post(
         "/events",
         content=json.dumps(event).encode(),
         headers={
@@ -345,3 +351,11 @@ def test_an_invalid_cloudevent_is_422_and_kept(client: TestClient, kafka: FakeKa
     assert answer.json()["field"] == "data.language"
     assert kafka.on(TOPICS.events) == []
     assert len(kafka.on(TOPICS.deadletter)) == 1
+
+
+async def test_unknown_paths_and_methods_get_json_errors(client: Client) -> None:
+    missing = await client.post("/webhooks/magento", content=b"{}")
+    assert missing.status_code == 404
+    assert "no such endpoint" in missing.json()["error"]
+    wrong = await client.get("/webhooks/shopify")
+    assert wrong.status_code == 405
