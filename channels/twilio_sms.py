@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -57,7 +58,7 @@ class FormHttpClient(AsyncTwilioHttpClient):
     def __init__(self, session: aiohttp.ClientSession, logger: logging.Logger) -> None:
         super().__init__(pool_connections=False, logger=logger)
         self.session = self._session = session
-        self._auth: tuple[tuple[str, str], aiohttp.BasicAuth] | None = None
+        self._auth: tuple[tuple[str, str], str] | None = None
 
     async def request(
         self,
@@ -86,8 +87,7 @@ class FormHttpClient(AsyncTwilioHttpClient):
             url,
             params=params,
             data=body,
-            headers=headers,
-            auth=self._basic_auth(auth),
+            headers=self._with_auth(headers, auth),
             timeout=_NO_TIMEOUT if timeout is None else aiohttp.ClientTimeout(total=timeout),
             allow_redirects=allow_redirects,
         )
@@ -96,12 +96,16 @@ class FormHttpClient(AsyncTwilioHttpClient):
                 self.log_response(resp.status, resp)
             return Response(resp.status, await resp.text(), resp.headers)
 
-    def _basic_auth(self, auth: tuple[str, str] | None) -> aiohttp.BasicAuth | None:
+    def _with_auth(
+        self, headers: dict[str, str] | None, auth: tuple[str, str] | None
+    ) -> dict[str, str] | None:
+        """The headers plus HTTP Basic authorization (computed once per credential pair)."""
         if auth is None:
-            return None
+            return headers
         if self._auth is None or self._auth[0] != auth:
-            self._auth = (auth, aiohttp.BasicAuth(login=auth[0], password=auth[1]))
-        return self._auth[1]
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            self._auth = (auth, f"Basic {token}")
+        return {**(headers or {}), "Authorization": self._auth[1]}
 
 
 def error_for_twilio(status: int, code: int | None, detail: str) -> DeliveryError:
