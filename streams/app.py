@@ -33,7 +33,7 @@ from schemas.events import (
 )
 from schemas.topics import CHANNELS, Topics
 from streams.decide import Shop, decide
-from streams.orders import is_complete, is_order_scoped, resolve
+from streams.orders import index_record, is_complete, is_order_scoped, learn, read_index, resolve
 from streams.profiles import apply_contact, apply_customer, apply_preferences, apply_subscription
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
     customers = app.Table("customers")
     preferences = app.Table("preferences")
     source = app.topic(topics.events)
-    order_topic = app.topic(topics.orders)
+    order_topic = app.topic(topics.orders)  # order index records and incomplete order events
     outputs = {channel: app.topic(topics.notify(channel)) for channel in CHANNELS}
     deadletters = app.topic(topics.deadletter)
     shop = Shop(settings.shop_name, settings.shop_url)
@@ -94,7 +94,7 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
                     await order_topic.send(key=order_key, value=message.value)
                     continue
                 if event.type == "order.placed":
-                    await order_topic.send(key=order_key, value=message.value)
+                    await order_topic.send(key=order_key, value=index_record(event))
             key = event.partitionkey
             update_state(key, event)
             for decision in decide(
@@ -112,17 +112,21 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
     @app.agent(order_topic)
     async def resolve_orders(stream: faust.StreamT) -> None:
         async for message in stream.events():
-            try:
-                event = decode_event(message.value)
-            except InvalidMessage as exc:
-                await reject(message, exc.reason)
-                continue
-            key = event.data.order_id  # type: ignore[attr-defined]
-            result = resolve(event, orders.get(key))
+            key = message.key.decode()
+            ids = read_index(message.value)
+            if ids is not None:
+                result = learn(ids, orders.get(key))
+            else:
+                try:
+                    event = decode_event(message.value)
+                except InvalidMessage as exc:
+                    await reject(message, exc.reason)
+                    continue
+                result = resolve(event, orders.get(key))
             if result.state is not None:
                 orders[key] = result.state
             if result.waiting:
-                log.info("%s: %s", event.id, result.waiting)
+                log.info("order %s: %s", key, result.waiting)
             if result.dropped:
                 await reject(message, result.dropped)
             for ready in result.ready:

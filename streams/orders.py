@@ -9,8 +9,11 @@ order's state until the order turns up, and is released then.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from schemas.codec import decode_event, encode
 from schemas.events import CloudEvent
@@ -40,23 +43,42 @@ def is_complete(event: CloudEvent) -> bool:
     return data.customer_id is not None and data.order_number is not None
 
 
-def resolve(event: CloudEvent, state: OrderState | None) -> Resolution:
-    """Learn from a complete event; complete an incomplete one, or keep it waiting.
-
-    `ready` holds the events completed now (never the complete event itself, which has been
-    decided on already).
-    """
+def index_record(event: CloudEvent) -> bytes:
+    """What the orders agent needs of a placed order: whose it is and its number."""
     data = event.data  # type: ignore[attr-defined]
+    ids = {"customer_id": data.customer_id, "order_number": data.order_number}
+    return orjson.dumps({"index": ids})
+
+
+def read_index(raw: bytes) -> dict[str, str] | None:
+    """The ids of an index record; None for anything else (an event)."""
+    if not raw.startswith(b'{"index"'):
+        return None
+    ids: dict[str, str] = orjson.loads(raw)["index"]
+    return ids
+
+
+def learn(ids: dict[str, str], state: OrderState | None) -> Resolution:
+    """An order's customer and number are known: release what waited for them."""
+    return _fold(ids, state, None)
+
+
+def resolve(event: CloudEvent, state: OrderState | None) -> Resolution:
+    """Complete an incomplete order event from the order's state, or keep it waiting."""
+    data = event.data  # type: ignore[attr-defined]
+    ids = {name: getattr(data, name) for name in ("customer_id", "order_number")}
+    return _fold(ids, state, event)
+
+
+def _fold(
+    ids: Mapping[str, str | None], state: OrderState | None, event: CloudEvent | None
+) -> Resolution:
     known = dict(state or {})
-    learned = {
-        name: getattr(data, name)
-        for name in ("customer_id", "order_number")
-        if getattr(data, name) is not None and known.get(name) is None
-    }
+    learned = {k: v for k, v in ids.items() if v is not None and known.get(k) is None}
     known.update(learned)
     if known.get("customer_id") is None or known.get("order_number") is None:
-        return _wait(event, known)
-    ready = [] if is_complete(event) else [_complete(event, known)]
+        return _wait(event, known) if event is not None else Resolution(state=known)
+    ready = [] if event is None else [_complete(event, known)]
     waiting = known.pop("waiting", [])
     ready += [_complete(decode_event(raw.encode()), known) for raw in waiting]
     changed = bool(learned) or bool(waiting)

@@ -6,7 +6,7 @@ from typing import Any
 
 from schemas.codec import new_event
 from schemas.events import CloudEvent
-from streams.orders import MAX_WAITING, is_complete, resolve
+from streams.orders import MAX_WAITING, index_record, is_complete, learn, read_index, resolve
 
 ORDER = {"order_id": "shop/orders/1", "customer_id": "shop/customers/7", "order_number": "#1001"}
 
@@ -32,7 +32,9 @@ def shipped() -> CloudEvent:
 
 
 def test_a_refund_naming_only_the_order_is_completed_from_the_order() -> None:
-    learned = resolve(placed(), None)
+    ids = read_index(index_record(placed()))
+    assert ids == {"customer_id": ORDER["customer_id"], "order_number": "#1001"}
+    learned = learn(ids, None)
     assert learned.ready == []  # the order itself was decided on already
     result = resolve(refund(), learned.state)
     [ready] = result.ready
@@ -47,7 +49,7 @@ def test_an_event_before_its_order_waits_and_is_released_by_the_order() -> None:
     assert early.ready == []
     assert early.waiting is not None and "waiting for order" in early.waiting
     early_ship = resolve(shipped(), early.state)
-    released = resolve(placed(), early_ship.state)
+    released = learn(read_index(index_record(placed())) or {}, early_ship.state)
     assert [e.type for e in released.ready] == ["order.refunded", "fulfillment.shipped"]
     assert all(e.partitionkey == ORDER["customer_id"] for e in released.ready)
     assert "waiting" not in (released.state or {})
@@ -63,6 +65,11 @@ def test_an_order_that_never_arrives_does_not_grow_without_bound() -> None:
     assert overflow.ready == []
 
 
-def test_a_known_order_changes_no_state_for_later_complete_events() -> None:
-    state = resolve(placed(), None).state
-    assert resolve(placed(), state).state is None
+def test_a_known_order_changes_no_state_when_told_again() -> None:
+    ids = read_index(index_record(placed())) or {}
+    state = learn(ids, None).state
+    assert learn(ids, state).state is None
+
+
+def test_an_event_is_never_mistaken_for_an_index_record() -> None:
+    assert read_index(refund().model_dump_json().encode()) is None
