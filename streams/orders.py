@@ -20,6 +20,8 @@ from schemas.events import CloudEvent
 
 OrderState = dict[str, Any]
 MAX_WAITING = 20
+MAX_PARCELS = 10
+TRACKING = ("carrier", "tracking_number", "tracking_url")
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,34 @@ def _fold(
     known = dict(state or {})
     learned = {k: v for k, v in ids.items() if v is not None and known.get(k) is None}
     known.update(learned)
+    tracked = event is not None and _remember_tracking(known, event)
     if known.get("customer_id") is None or known.get("order_number") is None:
         return _wait(event, known) if event is not None else Resolution(state=known)
     ready = [] if event is None else [_complete(event, known)]
     waiting = known.pop("waiting", [])
-    ready += [_complete(decode_event(raw.encode()), known) for raw in waiting]
-    changed = bool(learned) or bool(waiting)
+    for raw in waiting:
+        early = decode_event(raw.encode())
+        _remember_tracking(known, early)
+        ready.append(_complete(early, known))
+    changed = bool(learned) or bool(waiting) or tracked
     return Resolution(ready=ready, state=known if changed else None)
+
+
+def _remember_tracking(known: OrderState, event: CloudEvent) -> bool:
+    """Keep a parcel's carrier and tracking, so later news about it can link to tracking too
+    (Shopify's fulfillment events name only the parcel)."""
+    data = event.data  # type: ignore[attr-defined]
+    fid = getattr(data, "fulfillment_id", None)
+    given = {k: getattr(data, k) for k in TRACKING if getattr(data, k, None) is not None}
+    if fid is None or not given:
+        return False
+    tracking = dict(known.get("tracking", {}))
+    merged = tracking.get(fid, {}) | given
+    if tracking.get(fid) == merged:
+        return False
+    tracking[fid] = merged
+    known["tracking"] = dict(list(tracking.items())[-MAX_PARCELS:])
+    return True
 
 
 def _wait(event: CloudEvent, known: OrderState) -> Resolution:
@@ -100,7 +123,8 @@ def _wait(event: CloudEvent, known: OrderState) -> Resolution:
 def _complete(event: CloudEvent, known: OrderState) -> CloudEvent:
     data = event.data  # type: ignore[attr-defined]
     customer_id = known["customer_id"]
-    filled = data.model_copy(
-        update={"customer_id": customer_id, "order_number": known["order_number"]}
-    )
+    update = {"customer_id": customer_id, "order_number": known["order_number"]}
+    parcel = known.get("tracking", {}).get(getattr(data, "fulfillment_id", None), {})
+    update |= {k: v for k, v in parcel.items() if getattr(data, k) is None}
+    filled = data.model_copy(update=update)
     return event.model_copy(update={"data": filled, "partitionkey": customer_id})

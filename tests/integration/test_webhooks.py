@@ -100,6 +100,8 @@ def test_a_shopify_order_its_shipment_delivery_and_refund_reach_the_customer(
     assert "Sofia" in got["order.placed"]["subject"]
     # The shipment webhook names no customer: the order told the pipeline whose it is.
     assert "JJFI6512345678" in got["fulfillment.shipped"]["text"]
+    # Shopify's out-for-delivery event names only the parcel; its tracking came with the shipment.
+    assert "JJFI6512345678" in got["fulfillment.out_for_delivery"]["text"]
     assert "#2001" in got["fulfillment.delivered"]["subject"]
     assert "24.90" in got["order.refunded"]["subject"]
 

@@ -73,3 +73,15 @@ def test_a_known_order_changes_no_state_when_told_again() -> None:
 
 def test_an_event_is_never_mistaken_for_an_index_record() -> None:
     assert read_index(refund().model_dump_json().encode()) is None
+
+
+def test_later_parcel_news_links_to_the_tracking_the_shipment_gave() -> None:
+    state = learn(read_index(index_record(placed())) or {}, None).state
+    tracking = {"carrier": "Posti", "tracking_number": "JJFI1", "tracking_url": "https://t/JJFI1"}
+    parcel = {"order_id": ORDER["order_id"], "fulfillment_id": "shop/fulfillments/3"}
+    shipped_event = new_event("fulfillment.shipped", parcel | tracking, source="test")
+    after_ship = resolve(shipped_event, state)
+    delivered = new_event("fulfillment.delivered", parcel, source="test")
+    [ready] = resolve(delivered, after_ship.state).ready
+    assert ready.data.tracking_url == "https://t/JJFI1"  # type: ignore[attr-defined]
+    assert ready.data.carrier == "Posti"  # type: ignore[attr-defined]
