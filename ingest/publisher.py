@@ -21,7 +21,7 @@ from schemas.topics import Topics
 
 
 class EventPublisher:
-    """A kafka-python producer keyed by customer id, acks=all, idempotent."""
+    """A kafka-python producer (acks=all, idempotent) keyed by each event's partitionkey."""
 
     def __init__(self, bootstrap: str, topics: Topics | None = None, **config: Any) -> None:
         self.topic = (topics or Topics()).events
@@ -35,7 +35,8 @@ class EventPublisher:
         self._pending: list[FutureRecordMetadata] = []
 
     def publish(self, event: CloudEvent) -> None:
-        """Queue one event; the customer id key keeps a customer's events in order."""
+        """Queue one event under its partitionkey (customer id, else order id), so that one
+        customer's events stay in order."""
         self._pending.append(
             self.producer.send(self.topic, key=event.partitionkey.encode(), value=encode(event))
         )
