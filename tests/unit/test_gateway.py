@@ -9,12 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from aftercart.settings import Settings
 from ingest.accept import Intake
 from ingest.dedupe import SeenEvents
 from ingest.gateway import create_gateway
+from ingest.shopify import MAPPERS
 from ingest.signatures import sign
 from ingest.sink import KafkaUnavailable, Record
 from schemas.codec import decode_event, new_event
@@ -359,3 +362,38 @@ async def test_unknown_paths_and_methods_get_json_errors(client: Client) -> None
     assert "no such endpoint" in missing.json()["error"]
     wrong = await client.get("/webhooks/shopify")
     assert wrong.status_code == 405
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    topic=st.sampled_from([*MAPPERS, "products/create"]),
+    payload=JSON,
+    signed=st.booleans(),
+)
+async def test_no_webhook_makes_the_gateway_fail_or_publish_an_invalid_event(
+    client: Client, kafka: FakeKafka, topic: str, payload: Any, signed: bool
+) -> None:
+    body = json.dumps(payload).encode()
+    before = len(kafka.records)
+    answer = await shopify(
+        client, body, topic=topic, secret="new-secret" if signed else "x", webhook_id=str(before)
+    )
+    assert answer.status_code in {200, 400, 401, 422}
+    if not signed:
+        assert answer.status_code == 401
+    for record in kafka.records[before:]:
+        if record.topic == TOPICS.events:
+            decode_event(record.value)  # every published event passes its schema
+        else:
+            assert record.topic == TOPICS.deadletter and answer.status_code == 422

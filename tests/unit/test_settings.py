@@ -28,7 +28,11 @@ def test_with_credentials_the_same_settings_point_at_the_real_providers() -> Non
 
 
 def test_secrets_never_show_in_repr_or_str() -> None:
-    settings = Settings(sendgrid_api_key=SecretStr("SG.very-secret"))
+    settings = Settings(
+        sendgrid_api_key=SecretStr("SG.very-secret"),
+        shopify_secrets={"a.myshopify.com": [SecretStr("shop-very-secret")]},
+        events_tokens=[SecretStr("token-very-secret")],
+    )
     assert "very-secret" not in repr(settings)
     assert "very-secret" not in str(settings)
 
@@ -41,6 +45,10 @@ def test_a_child_process_environment_rebuilds_the_same_settings(
         push_allow_sandbox=True,
         sendgrid_api_key=SecretStr("SG.x"),
         push_allowed_origins=("https://push.example",),
+        shopify_secrets={"a.myshopify.com": [SecretStr("new"), SecretStr("old")]},
+        woocommerce_secrets={"https://woo.example": [SecretStr("w")]},
+        events_tokens=[SecretStr("t1")],
+        dedupe_window_h=1.5,
     )
     for name, value in settings_env(original).items():
         monkeypatch.setenv(name, value)
