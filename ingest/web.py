@@ -1,8 +1,9 @@
 """A small ASGI layer for the gateway: exact routes, a bounded raw body, JSON answers.
 
 The gateway is on the shop's critical path and measured in requests per second on two cores
-(`make bench`). A full web framework's middleware stack cost about a third of each request's
-CPU here, so the gateway speaks ASGI directly; uvicorn serves it.
+(`make bench`). With FastAPI's routing and middleware around the same handlers the gateway
+used 0.56 instead of 0.48 CPU-ms per webhook at 1,600 requests/s, and its p99 rose from 43 to
+266 ms (README, Benchmark); so it speaks ASGI directly, and uvicorn serves it.
 """
 
 from __future__ import annotations
