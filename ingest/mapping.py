@@ -79,7 +79,7 @@ class Fields:
         return _utf8(str(value).strip(), self.where(name))
 
     def ident(self, name: str) -> str:
-        """A required id: a positive integer or a non-empty string."""
+        """A required id: an integer or a non-empty string."""
         value = self.value.get(name)
         if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
             raise MappingError(self.where(name), "required: an id")
