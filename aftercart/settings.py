@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     # Longest a webhook waits for Kafka's acknowledgement before 503 (Shopify gives up at 5 s).
     ingest_timeout_s: float = Field(default=4.0, gt=0)
 
+    # Loyalty: points per whole unit of the order's currency, and the points each tier starts at.
+    loyalty_points_per_unit: float = Field(default=1.0, ge=0)
+    loyalty_tiers: dict[str, int] = Field(
+        default_factory=lambda: {"bronze": 0, "silver": 500, "gold": 2000}
+    )
+
     # Channel workers
     channel_concurrency: int = Field(default=64, ge=1)
     channel_batch: int = Field(default=500, ge=1)
