@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from aftercart import storefront
+from aftercart.explain import read_decisions, timeline
 from aftercart.sample_shop import CUSTOMERS, Customer, Expected, SampleRun, build
 from aftercart.settings import Settings
 from aftercart.stack import Stack
@@ -85,7 +86,11 @@ def run_demo(base: Settings, timeout: float = 120.0) -> int:
         send_webhooks(settings, stack.gateway_url, sample)
         say("Waiting for the messages ...")
         arrived = wait_for(sample, sandbox, stack, timeout)
+        story = timeline(read_decisions(settings.kafka_bootstrap, stack.topics.decisions), "#2001")
     print_table(sample, arrived)
+    say("Why Sofia heard what she heard about her Shopify order (aftercart explain '#2001'):")
+    for line in story:
+        print(f"  {line}")
     missing = [e for nid, e in sample.expected.items() if nid not in arrived]
     for e in missing:
         say(f"MISSING: {e.customer.first_name} {e.channel} {e.event_type}")

@@ -50,8 +50,9 @@ WOO_BUYER = Buyer(0, "Ioana", "Ionescu", "ioana@example.ro", "ro")
 
 
 def shopify_story(order_id: int = 5_820_987_211_001, at: datetime | None = None) -> list[Webhook]:
-    """One Shopify order from checkout to a partial refund, in the order Shopify sends it."""
-    at = at or datetime.now(UTC)
+    """One Shopify order from checkout to a partial refund, in the order Shopify sends it;
+    placed four days before `at` (default: now), refunded the day before."""
+    at = (at or datetime.now(UTC)) - timedelta(days=4)
     b = SHOPIFY_BUYER
     fulfillment_id = order_id + 1
     order = {
@@ -97,6 +98,8 @@ def shopify_story(order_id: int = 5_820_987_211_001, at: datetime | None = None)
             "order_id": order_id,
             "status": status,
             "happened_at": (at + timedelta(hours=hours)).isoformat(),
+            "created_at": (at + timedelta(hours=hours, minutes=1)).isoformat(),
+            "updated_at": (at + timedelta(hours=hours, minutes=1)).isoformat(),
             "estimated_delivery_at": None,
             "message": None,
         }

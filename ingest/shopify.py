@@ -51,7 +51,8 @@ class Webhook:
 
     def event(self, type_name: str, data: dict[str, Any], key: str) -> CloudEvent:
         """A canonical event of this shop; `key` names the fact, for a deterministic id."""
-        time = parse_time(self.body.optional_text("updated_at")) or self.at
+        changed = self.body.optional_text("updated_at") or self.body.optional_text("created_at")
+        time = parse_time(changed) or self.at
         return build(type_name, data, source=self.source, key=key, time=time)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from schemas.codec import schema_id
 from schemas.deadletter import DeadLetter
+from schemas.decision import DecisionRecord
 from schemas.events import EVENT_MODELS, SCHEMA_VERSION
 from schemas.notification import NotificationRequest
 
@@ -30,6 +31,7 @@ def documents() -> dict[str, dict[str, Any]]:
         "notification.request", NotificationRequest
     )
     docs[f"deadletter.v{SCHEMA_VERSION}.json"] = document("deadletter", DeadLetter)
+    docs[f"decision.v{SCHEMA_VERSION}.json"] = document("decision", DecisionRecord)
     return docs
 
 

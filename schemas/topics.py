@@ -48,6 +48,11 @@ class Topics:
         return f"{self.prefix}.notify.{channel}"
 
     @property
+    def decisions(self) -> str:
+        """What was decided about each event and why (aftercart explain), keyed by customer."""
+        return f"{self.prefix}.decisions"
+
+    @property
     def deadletter(self) -> str:
         """Anything that could not be processed: reason plus the original bytes."""
         return f"{self.prefix}.deadletter"
@@ -70,6 +75,7 @@ class Topics:
         p = self.partitions
         specs = [TopicSpec(self.events, p), TopicSpec(self.orders, p)]
         specs += [TopicSpec(self.deadletter, p, retention_ms=30 * DAY_MS)]
+        specs += [TopicSpec(self.decisions, p, retention_ms=90 * DAY_MS)]
         specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]
         specs += [TopicSpec(self.changelog(t), p, compacted=True) for t in TABLES]
         return specs

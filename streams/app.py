@@ -32,7 +32,7 @@ from schemas.events import (
     WebpushSubscribed,
 )
 from schemas.topics import CHANNELS, Topics
-from streams.decide import Shop, decide
+from streams.decide import Shop, decide, decision_record, held_record
 from streams.orders import index_record, is_complete, is_order_scoped, learn, read_index, resolve
 from streams.profiles import apply_contact, apply_customer, apply_preferences, apply_subscription
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
     order_topic = app.topic(topics.orders)  # order index records and incomplete order events
     outputs = {channel: app.topic(topics.notify(channel)) for channel in CHANNELS}
     deadletters = app.topic(topics.deadletter)
+    decision_topic = app.topic(topics.decisions)
     shop = Shop(settings.shop_name, settings.shop_url)
 
     async def reject(message: EventT, reason: str) -> None:
@@ -97,17 +98,15 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
                     await order_topic.send(key=order_key, value=index_record(event))
             key = event.partitionkey
             update_state(key, event)
-            for decision in decide(
-                event, customers.get(key), preferences.get(key), shop=shop, now=clock()
-            ):
+            now = clock()
+            decisions = decide(event, customers.get(key), preferences.get(key), shop=shop, now=now)
+            for decision in decisions:
                 if decision.request is not None:
                     await outputs[decision.channel].send(
                         key=key.encode(), value=encode(decision.request)
                     )
-                else:
-                    log.debug(
-                        "suppressed %s %s: %s", event.id, decision.channel, decision.suppressed
-                    )
+            record = decision_record(event, decisions, now)
+            await decision_topic.send(key=key.encode(), value=encode(record))
 
     @app.agent(order_topic)
     async def resolve_orders(stream: faust.StreamT) -> None:
@@ -123,12 +122,15 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
                     await reject(message, exc.reason)
                     continue
                 result = resolve(event, orders.get(key))
+                if result.waiting:
+                    record = held_record(event, "waiting", result.waiting, clock())
+                    await decision_topic.send(key=message.key, value=encode(record))
+                if result.dropped:
+                    record = held_record(event, "dropped", result.dropped, clock())
+                    await decision_topic.send(key=message.key, value=encode(record))
+                    await reject(message, result.dropped)
             if result.state is not None:
                 orders[key] = result.state
-            if result.waiting:
-                log.info("order %s: %s", key, result.waiting)
-            if result.dropped:
-                await reject(message, result.dropped)
             for ready in result.ready:
                 await source.send(key=ready.partitionkey.encode(), value=encode(ready))
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.common import Channel
+from schemas.decision import ChannelOutcome, DecisionRecord, Outcome
 from schemas.events import CloudEvent
 from schemas.notification import NotificationRequest, Recipient, notification_id
 from streams.profiles import DEFAULT_PREFERENCES, Preferences, Profile
@@ -25,6 +26,13 @@ TRANSACTIONAL = frozenset(
     }
 )
 MARKETING = frozenset({"checkout.abandoned"})
+CHANNEL_WORDS = {"email": "email", "sms": "SMS", "push": "web push"}
+CATEGORY_WORDS = {"transactional": "order and delivery news", "marketing": "offers and reminders"}
+MISSING_CONTACT = {
+    "email": "no email address",
+    "sms": "no mobile number",
+    "push": "no push subscription",
+}
 
 
 @dataclass(frozen=True)
@@ -82,14 +90,15 @@ def decide(
     decisions = []
     for channel in CHANNEL_ORDER:
         if not prefs[category].get(channel, False):
-            decisions.append(Decision(channel, suppressed=f"{category} {channel} is off"))
+            off = f"{CHANNEL_WORDS[channel]} is off for {CATEGORY_WORDS[category]}"
+            decisions.append(Decision(channel, suppressed=off))
             continue
         if category == "marketing" and not profile.get("accepts_marketing"):
-            decisions.append(Decision(channel, suppressed="no marketing consent"))
+            decisions.append(Decision(channel, suppressed="no consent to marketing"))
             continue
         recipient = _recipient(channel, profile)
         if recipient is None:
-            decisions.append(Decision(channel, suppressed=f"no {channel} contact point"))
+            decisions.append(Decision(channel, suppressed=MISSING_CONTACT[channel]))
             continue
         request = _request(event, channel, recipient, profile, shop, now)
         decisions.append(Decision(channel, request=request))
@@ -121,4 +130,48 @@ def _request(
         recipient=recipient,
         data=data,
         created_at=now,
+    )
+
+
+def decision_record(event: CloudEvent, decisions: list[Decision], now: datetime) -> DecisionRecord:
+    """The record of what was decided about an event, for the decisions topic."""
+    data = event.data  # type: ignore[attr-defined]
+    channels = tuple(
+        ChannelOutcome(
+            channel=d.channel,
+            outcome="sent" if d.request is not None else "suppressed",
+            reason=d.suppressed,
+            notification_id=d.request.notification_id if d.request is not None else None,
+        )
+        for d in decisions
+    )
+    return DecisionRecord(
+        at=now,
+        event_id=event.id,
+        event_type=event.type,
+        event_time=event.time,
+        customer_id=getattr(data, "customer_id", None),
+        order_id=getattr(data, "order_id", None),
+        order_number=getattr(data, "order_number", None),
+        outcome=None if channels else "suppressed",
+        reason=None if channels else "not a message for the customer (it updates what we know)",
+        channels=channels,
+    )
+
+
+def held_record(
+    event: CloudEvent, outcome: Outcome, reason: str | None, now: datetime
+) -> DecisionRecord:
+    """The record of an order event held back before any channel was considered."""
+    data = event.data  # type: ignore[attr-defined]
+    return DecisionRecord(
+        at=now,
+        event_id=event.id,
+        event_type=event.type,
+        event_time=event.time,
+        customer_id=getattr(data, "customer_id", None),
+        order_id=getattr(data, "order_id", None),
+        order_number=getattr(data, "order_number", None),
+        outcome=outcome,
+        reason=reason,
     )

@@ -1,4 +1,13 @@
-"""Pure folds that turn customer events into the profile and preference state the tables hold."""
+"""Pure folds that turn customer events into the profile and preference state the tables hold.
+
+Contact keys a profile may hold besides the event's own fields:
+
+- phone: E.164, only ever a number a text message can reach;
+- phone_invalid: {"raw", "reason"} for the last number given that was not, while no phone is kept;
+- timezone: an IANA zone, and timezone_source: "given" by the shop, or derived from "country".
+
+Order history and loyalty are folded in by streams/purchases.py.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ from schemas.events import (
     PreferencesUpdated,
     WebpushSubscribed,
 )
+from streams.contacts import is_timezone, read_phone, resolve_timezone
 
 Profile = dict[str, Any]
 Preferences = dict[str, dict[str, bool]]
@@ -24,6 +34,7 @@ DEFAULT_PREFERENCES: Preferences = {
 }
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "language")
 MAX_PUSH_SUBSCRIPTIONS = 5
+MAX_RAW_PHONE = 100
 
 
 def new_profile(customer_id: str) -> Profile:
@@ -32,27 +43,50 @@ def new_profile(customer_id: str) -> Profile:
 
 
 def apply_customer(profile: Profile | None, data: CustomerUpserted) -> Profile:
-    """Fold a customer.upserted event in: given fields replace what was known."""
+    """Fold a customer.upserted event in: given fields replace what was known.
+
+    The phone is kept in E.164, read by the customer's country; a number no text message can
+    reach is flagged instead and the old one dropped. The time zone given wins if IANA knows
+    it, else the country's is derived.
+    """
     merged = dict(profile or new_profile(data.customer_id))
-    for field, value in data.model_dump(exclude_none=True).items():
+    for field, value in data.model_dump(exclude_none=True, exclude={"phone", "timezone"}).items():
         merged[field] = value
+    country = merged.get("country_code")
+    raw = data.phone
+    if raw is None and data.country_code and "phone_invalid" in merged:
+        # A national number flagged for want of a country may read now that one is known.
+        raw = merged["phone_invalid"]["raw"]
+    if raw is not None:
+        _set_phone(merged, raw, country)
+    _set_timezone(merged, data.timezone, country)
     return merged
 
 
 def apply_contact(
     profile: Profile | None, data: OrderPlaced | CheckoutAbandoned | CheckoutUpdated
 ) -> Profile | None:
-    """Fill contact details an order carries, without overwriting what the customer set."""
+    """Fill contact details an order carries, without overwriting what the customer set.
+
+    Returns the same profile object when nothing changed. The profile's country, else the
+    order's shipping country, reads a national phone number and gives a missing time zone.
+    """
     if data.customer is None:
         return profile
     merged = dict(profile or new_profile(data.customer_id))
-    changed = profile is None
+    shipping = data.shipping_address if isinstance(data, OrderPlaced) else None
+    country = merged.get("country_code") or (shipping.country_code if shipping else None)
     for field in CONTACT_FIELDS:
         value = getattr(data.customer, field)
-        if value is not None and merged.get(field) is None:
+        if value is None or merged.get(field) is not None:
+            continue
+        if field == "phone":
+            _set_phone(merged, value, country)
+        else:
             merged[field] = value
-            changed = True
-    return merged if changed else profile
+    if merged.get("timezone") is None:
+        _set_timezone(merged, None, country)
+    return merged if profile is None or merged != profile else profile
 
 
 def apply_subscription(profile: Profile | None, data: WebpushSubscribed) -> Profile:
@@ -72,3 +106,29 @@ def apply_preferences(prefs: Preferences | None, data: PreferencesUpdated) -> Pr
         if switches is not None:
             merged[category].update(switches.model_dump(exclude_none=True))
     return merged
+
+
+def _set_phone(merged: Profile, raw: str, country: str | None) -> None:
+    reading = read_phone(raw, country)
+    if reading.e164 is not None:
+        merged["phone"] = reading.e164
+        merged.pop("phone_invalid", None)
+    else:
+        merged.pop("phone", None)
+        merged["phone_invalid"] = {"raw": raw[:MAX_RAW_PHONE], "reason": reading.reason}
+
+
+def _set_timezone(merged: Profile, given: str | None, country: str | None) -> None:
+    current = merged.get("timezone")
+    if current is not None and not is_timezone(current):
+        current = None  # stored before zones were checked
+    # A profile from before timezone_source existed holds only zones the shop gave.
+    kept = current if merged.get("timezone_source", "given") == "given" else None
+    explicit = given if given is not None and is_timezone(given) else kept
+    zone = resolve_timezone(explicit, country) or current  # nothing new: keep what was derived
+    if zone is None:
+        merged.pop("timezone", None)
+        merged.pop("timezone_source", None)
+    else:
+        merged["timezone"] = zone
+        merged["timezone_source"] = "given" if explicit else "country"

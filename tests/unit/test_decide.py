@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from aftercart.sample_shop import CUSTOMERS, _order_data
 from schemas.codec import new_event
 from schemas.events import CloudEvent, PreferencesUpdated, WebpushSubscribed
-from streams.decide import Shop, decide
+from schemas.notification import notification_id
+from streams.decide import Shop, decide, decision_record
 from streams.profiles import (
     DEFAULT_PREFERENCES,
     apply_contact,
@@ -67,7 +68,7 @@ def test_sms_is_suppressed_without_a_phone_number() -> None:
     profile = {**PROFILE, "phone": None}
     decisions = decide(event("order.paid"), profile, prefs(sms=True), shop=SHOP, now=NOW)
     reasons = {d.channel: d.suppressed for d in decisions}
-    assert reasons["sms"] == "no sms contact point"
+    assert reasons["sms"] == "no mobile number"
     assert set(sent(decisions)) == {"email"}
 
 
@@ -81,7 +82,7 @@ def test_an_unknown_customer_is_reached_through_the_contact_on_the_order() -> No
 def test_an_unknown_customer_without_contact_gets_an_explained_suppression() -> None:
     decisions = decide(event("order.paid"), None, None, shop=SHOP, now=NOW)
     assert [(d.channel, d.suppressed) for d in decisions if d.channel == "email"] == [
-        ("email", "no email contact point")
+        ("email", "no email address")
     ]
 
 
@@ -148,3 +149,26 @@ def test_a_channel_switched_off_never_receives_and_marketing_needs_consent(
         assert chosen[category][channel]
     if category == "marketing" and not consent:
         assert requests == {}
+
+
+def test_the_decision_record_says_per_channel_what_happened_and_why() -> None:
+    event = new_event(
+        "order.paid",
+        {
+            "customer_id": "c1",
+            "order_id": "o1",
+            "order_number": "#7",
+            "currency": "EUR",
+            "amount": "5.00",
+        },
+        source="test",
+    )
+    profile = {"customer_id": "c1", "email": "c1@example.com", "push_subscriptions": []}
+    decisions = decide(event, profile, None, shop=SHOP, now=NOW)
+    record = decision_record(event, decisions, NOW)
+    by_channel = {c.channel: c for c in record.channels}
+    assert by_channel["email"].outcome == "sent"
+    assert by_channel["email"].notification_id == notification_id(event.id, "email", "order.paid")
+    assert by_channel["sms"].outcome == "suppressed"
+    assert by_channel["sms"].reason == "SMS is off for order and delivery news"
+    assert (record.customer_id, record.order_id, record.order_number) == ("c1", "o1", "#7")

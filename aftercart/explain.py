@@ -1,0 +1,111 @@
+"""`aftercart explain ORDER_OR_CUSTOMER`: why a customer did or did not hear about an order.
+
+Reads the decisions topic (what the stream processor decided about each event, per channel,
+and why) and prints the matching records as a timeline in plain words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from kafka import KafkaConsumer, TopicPartition
+
+from schemas.decision import ChannelOutcome, DecisionRecord
+
+EVENT_WORDS = {
+    "order.placed": "order placed",
+    "order.paid": "payment received",
+    "order.cancelled": "order cancelled",
+    "order.refunded": "refund",
+    "fulfillment.shipped": "shipped",
+    "fulfillment.out_for_delivery": "out for delivery",
+    "fulfillment.delivered": "delivered",
+    "fulfillment.delayed": "delivery delayed",
+    "checkout.updated": "checkout started or changed",
+    "checkout.abandoned": "checkout abandoned",
+    "customer.upserted": "customer details",
+    "preferences.updated": "preferences changed",
+    "webpush.subscribed": "web push subscription",
+}
+CHANNEL_WORDS = {"email": "email", "sms": "SMS", "push": "web push"}
+OUTCOME_WORDS = {
+    "sent": "sent",
+    "suppressed": "not sent",
+    "deferred": "deferred",
+    "cancelled": "cancelled",
+    "waiting": "held",
+    "dropped": "dropped",
+}
+
+
+def read_decisions(bootstrap: str, topic: str, timeout_s: float = 30.0) -> Iterator[DecisionRecord]:
+    """Every decision record on the topic, oldest first per partition."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        client_id="aftercart-explain",
+        consumer_timeout_ms=int(timeout_s * 1000),
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            raise RuntimeError(f"no decisions topic {topic}: is the pipeline set up?")
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    if record.value:
+                        yield DecisionRecord.model_validate_json(record.value)
+    finally:
+        consumer.close()
+
+
+def matches(record: DecisionRecord, subject: str) -> bool:
+    """A customer id, an order id, an order number (#1001 or 1001), or an id's last part."""
+    wanted = subject.strip()
+    number = wanted if wanted.startswith("#") else f"#{wanted}"
+    for value in (record.customer_id, record.order_id):
+        if value and (value == wanted or value.rsplit("/", 1)[-1] == wanted):
+            return True
+    return record.order_number == number
+
+
+def timeline(records: Iterable[DecisionRecord], subject: str) -> list[str]:
+    """The matching records as lines a person reads, in event time order.
+
+    Records of the same orders come along: a refund held back while its order was unknown
+    names only the order, yet belongs to the customer's and the order number's story.
+    """
+    everything = list(records)
+    orders = {r.order_id for r in everything if r.order_id and matches(r, subject)}
+    chosen = (r for r in everything if matches(r, subject) or r.order_id in orders)
+    found = sorted(chosen, key=lambda r: (r.event_time, r.at))
+    if not found:
+        return [f"nothing decided yet about {subject!r} (no event with that customer or order)"]
+    customers = sorted({r.customer_id for r in found if r.customer_id})
+    lines = [f"{subject}: {len(found)} events; customer {', '.join(customers) or 'unknown'}"]
+    for record in found:
+        lines.append(_headline(record))
+        if record.outcome is not None:
+            lines.append(f"    {OUTCOME_WORDS[record.outcome]}: {record.reason}")
+        lines += [_channel_line(c) for c in record.channels]
+    return lines
+
+
+def _headline(record: DecisionRecord) -> str:
+    when = record.event_time.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    what = EVENT_WORDS.get(record.event_type, record.event_type)
+    order = f", order {record.order_number}" if record.order_number else ""
+    return f"{when}  {what}{order}"
+
+
+def _channel_line(outcome: ChannelOutcome) -> str:
+    words = OUTCOME_WORDS[outcome.outcome]
+    channel = CHANNEL_WORDS[outcome.channel]
+    if outcome.outcome == "sent":
+        return f"    {channel:<9} {words} (notification {outcome.notification_id})"
+    detail = f": {outcome.reason}" if outcome.reason else ""
+    until = f" until {outcome.until.isoformat()}" if outcome.until else ""
+    return f"    {channel:<9} {words}{until}{detail}"
