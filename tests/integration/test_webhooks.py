@@ -16,6 +16,7 @@ from kafka import KafkaConsumer
 from pydantic import SecretStr
 
 from aftercart import storefront
+from aftercart.explain import read_decisions, timeline
 from aftercart.settings import Settings
 from aftercart.stack import Stack
 from bench.measure import wait_until
@@ -114,6 +115,13 @@ def test_webhooks_that_overtake_their_order_still_reach_the_customer(stack: Stac
     got = emails(sandbox, expected_emails(answers))
     assert len(got) == 6
     assert all("#2001" in m["subject"] or "24.90" in m["subject"] for m in got.values())
+    # aftercart explain tells the story: the refund was held until the order arrived, then sent.
+    order_id = f"{storefront.SHOP_DOMAIN}/orders/900000002"
+    story = "\n".join(
+        timeline(read_decisions(stack.settings.kafka_bootstrap, stack.topics.decisions), order_id)
+    )
+    assert "refund\n    held: waiting for order" in story
+    assert "refund, order #2001\n    email     sent" in story
 
 
 def test_a_woocommerce_order_is_news_only_when_its_status_changes(stack: Stack) -> None:
