@@ -27,14 +27,23 @@ from schemas.events import (
     CheckoutUpdated,
     CloudEvent,
     CustomerUpserted,
+    OrderCancelled,
     OrderPlaced,
+    OrderRefunded,
     PreferencesUpdated,
     WebpushSubscribed,
 )
 from schemas.topics import CHANNELS, Topics
 from streams.decide import Shop, decide, decision_record, held_record
 from streams.orders import index_record, is_complete, is_order_scoped, learn, read_index, resolve
-from streams.profiles import apply_contact, apply_customer, apply_preferences, apply_subscription
+from streams.profiles import (
+    Profile,
+    apply_contact,
+    apply_customer,
+    apply_preferences,
+    apply_subscription,
+)
+from streams.purchases import apply_cancellation, apply_order, apply_refund
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -67,19 +76,33 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
         await deadletters.send(key=message.key, value=encode(record))
         log.warning("dead-lettered offset %s: %s", message.message.offset, reason)
 
+    rate, tiers = settings.loyalty_points_per_unit, settings.loyalty_tiers
+
     def update_state(key: str, event: CloudEvent) -> None:
         data = event.data  # type: ignore[attr-defined]
+        known = customers.get(key)
+        updated: Profile | None = known
         if isinstance(data, CustomerUpserted):
-            customers[key] = apply_customer(customers.get(key), data)
+            updated = apply_customer(known, data)
         elif isinstance(data, WebpushSubscribed):
-            customers[key] = apply_subscription(customers.get(key), data)
+            updated = apply_subscription(known, data)
         elif isinstance(data, PreferencesUpdated):
             preferences[key] = apply_preferences(preferences.get(key), data)
-        elif isinstance(data, OrderPlaced | CheckoutAbandoned | CheckoutUpdated):
-            known = customers.get(key)
+        elif isinstance(data, OrderPlaced):
+            with_contact = apply_contact(known, data)
+            updated = apply_order(
+                with_contact, data, points_per_unit=rate, tiers=tiers, at=event.time
+            )
+        elif isinstance(data, CheckoutAbandoned | CheckoutUpdated):
             updated = apply_contact(known, data)
-            if updated is not known:
-                customers[key] = updated
+        elif isinstance(data, OrderRefunded):
+            updated = apply_refund(
+                known, data, refund_id=event.id, points_per_unit=rate, tiers=tiers
+            )
+        elif isinstance(data, OrderCancelled):
+            updated = apply_cancellation(known, data, tiers=tiers)
+        if updated is not known and updated is not None:
+            customers[key] = updated
 
     @app.agent(source)
     async def decide_for_customers(stream: faust.StreamT) -> None:

@@ -44,7 +44,8 @@ def read_phone(raw: str, region: str | None) -> PhoneReading:
 
 @cache
 def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    # The host's /etc/localtime shows up as "localtime": it names no zone, it depends on the box.
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
 def is_timezone(name: str) -> bool:

@@ -26,6 +26,15 @@ TRANSACTIONAL = frozenset(
     }
 )
 MARKETING = frozenset({"checkout.abandoned"})
+# What templates may say about the customer (personal, never contact details).
+CUSTOMER_FIELDS = (
+    "first_name",
+    "last_name",
+    "loyalty_points",
+    "loyalty_tier",
+    "order_count",
+    "first_time_buyer",
+)
 CHANNEL_WORDS = {"email": "email", "sms": "SMS", "push": "web push"}
 CATEGORY_WORDS = {"transactional": "order and delivery news", "marketing": "offers and reminders"}
 MISSING_CONTACT = {
@@ -115,7 +124,7 @@ def _request(
 ) -> NotificationRequest:
     data: dict[str, Any] = {
         "shop": {"name": shop.name, "url": shop.url},
-        "customer": {k: profile.get(k) for k in ("first_name", "last_name")},
+        "customer": {k: profile.get(k) for k in CUSTOMER_FIELDS},
         "event": event.data.model_dump(mode="json", exclude_none=True),  # type: ignore[attr-defined]
     }
     return NotificationRequest(

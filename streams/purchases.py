@@ -12,7 +12,9 @@ Keys it keeps in the profile (all JSON; money as decimal strings, times as ISO 8
 
 The pipeline consumes at least once: an order, refund or cancellation applied again is
 recognized by these and changes nothing. A refund or cancellation of an order not among the
-recent ones (placed before the pipeline saw it) changes nothing either: it earned nothing here.
+recent ones changes nothing either and is not remembered: an order placed before the pipeline
+saw it earned nothing here, and the orders agent passes on news of an order only after the
+order itself (docs/events.md), so a redelivery after the order is the first that counts.
 """
 
 from __future__ import annotations
@@ -74,16 +76,20 @@ def apply_refund(
 
     refund_id names the refund (the event id: ingest derives it from the shop's refund). The
     order keeps floor(points_per_unit * what is left of it) points, at most what it earned, so
-    a full refund takes back all of them. A refund never takes more than is left of the order.
-    Returns the same profile object when nothing changes.
+    a full refund takes back all of them. A refund never takes more than is left of the order;
+    one of an unknown or cancelled order, or in another currency than the order's, changes
+    nothing. Returns the same profile object when nothing changes.
     """
-    if profile is None or refund_id in profile.get("recent_refunds", []):
+    if profile is None:
+        return None
+    order = _find(profile, data.order_id)
+    seen = profile.get("recent_refunds", [])
+    if order is None or order["cancelled"] or order["currency"] != data.currency:
+        return profile
+    if refund_id in seen:
         return profile
     merged = dict(profile)
-    merged["recent_refunds"] = [*profile.get("recent_refunds", []), refund_id][-RECENT:]
-    order = _find(profile, data.order_id)
-    if order is None or order["cancelled"] or order["currency"] != data.currency:
-        return merged
+    merged["recent_refunds"] = [*seen, refund_id][-RECENT:]
     total, refunded = Decimal(order["total"]), Decimal(order["refunded"])
     amount = min(max(Decimal(data.amount), Decimal(0)), max(total - refunded, Decimal(0)))
     kept = min(order["points"], points_for(total - refunded - amount, points_per_unit))
