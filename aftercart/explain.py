@@ -105,7 +105,8 @@ def _channel_line(outcome: ChannelOutcome) -> str:
     words = OUTCOME_WORDS[outcome.outcome]
     channel = CHANNEL_WORDS[outcome.channel]
     if outcome.outcome == "sent":
-        return f"    {channel:<9} {words} (notification {outcome.notification_id})"
+        note = f", {outcome.reason}" if outcome.reason else ""
+        return f"    {channel:<9} {words} (notification {outcome.notification_id}){note}"
     detail = f": {outcome.reason}" if outcome.reason else ""
     until = f" until {outcome.until.isoformat()}" if outcome.until else ""
     return f"    {channel:<9} {words}{until}{detail}"

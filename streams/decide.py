@@ -59,6 +59,8 @@ class Decision:
     channel: Channel
     request: NotificationRequest | None = None
     suppressed: str | None = None
+    note: str | None = None
+    unreachable: bool = False  # chosen, but no usable contact point on this channel
 
 
 def category_of(event_type: str) -> str | None:
@@ -107,11 +109,44 @@ def decide(
             continue
         recipient = _recipient(channel, profile)
         if recipient is None:
-            decisions.append(Decision(channel, suppressed=MISSING_CONTACT[channel]))
+            missing = _missing(channel, profile)
+            decisions.append(Decision(channel, suppressed=missing, unreachable=True))
             continue
         request = _request(event, channel, recipient, profile, shop, now)
         decisions.append(Decision(channel, request=request))
+    if category == "transactional":
+        return _fall_back_to_email(decisions, event, profile, shop, now)
     return decisions
+
+
+def _missing(channel: Channel, profile: Profile) -> str:
+    invalid = profile.get("phone_invalid")
+    if channel == "sms" and invalid:
+        return f"the mobile number cannot take texts ({invalid.get('reason', 'invalid')})"
+    return MISSING_CONTACT[channel]
+
+
+def _fall_back_to_email(
+    decisions: list[Decision], event: CloudEvent, profile: Profile, shop: Shop, now: datetime
+) -> list[Decision]:
+    """Order news the customer chose to get by SMS or push, which cannot reach them there,
+    goes by email instead (when nothing else reaches them and they have an address)."""
+    if any(d.request is not None for d in decisions):
+        return decisions
+    failed = [
+        d
+        for d in decisions
+        if d.channel != "email"
+        and d.suppressed
+        and not d.suppressed.endswith(" is off for " + CATEGORY_WORDS["transactional"])
+    ]
+    recipient = _recipient("email", profile)
+    if not failed or recipient is None:
+        return decisions
+    why = "; ".join(f"{CHANNEL_WORDS[d.channel]}: {d.suppressed}" for d in failed)
+    request = _request(event, "email", recipient, profile, shop, now)
+    email = Decision("email", request=request, note=f"by email instead ({why})")
+    return [email if d.channel == "email" else d for d in decisions]
 
 
 def _request(
@@ -149,7 +184,7 @@ def decision_record(event: CloudEvent, decisions: list[Decision], now: datetime)
         ChannelOutcome(
             channel=d.channel,
             outcome="sent" if d.request is not None else "suppressed",
-            reason=d.suppressed,
+            reason=d.suppressed or d.note,
             notification_id=d.request.notification_id if d.request is not None else None,
         )
         for d in decisions

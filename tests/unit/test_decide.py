@@ -172,3 +172,33 @@ def test_the_decision_record_says_per_channel_what_happened_and_why() -> None:
     assert by_channel["sms"].outcome == "suppressed"
     assert by_channel["sms"].reason == "SMS is off for order and delivery news"
     assert (record.customer_id, record.order_id, record.order_number) == ("c1", "o1", "#7")
+
+
+def test_order_news_for_an_unusable_phone_goes_by_email_and_says_so() -> None:
+    # Given a customer who chose SMS only, whose number cannot take texts
+    profile = {
+        "customer_id": "c1",
+        "email": "aino@example.fi",
+        "phone_invalid": {"raw": "09 123 4567", "reason": "not a mobile number"},
+    }
+    sms_only = {"transactional": {"email": False, "sms": True, "push": False}, "marketing": {}}
+    decisions = decide(event("order.paid"), profile, sms_only, shop=SHOP, now=NOW)
+    by_channel = {d.channel: d for d in decisions}
+    # Then the payment confirmation goes by email, and the decision says why
+    assert by_channel["email"].request is not None
+    assert by_channel["email"].note == (
+        "by email instead (SMS: the mobile number cannot take texts (not a mobile number))"
+    )
+    assert by_channel["sms"].request is None
+
+
+def test_no_fallback_when_the_customer_turned_the_channel_off_or_for_marketing() -> None:
+    profile = {"customer_id": "c1", "email": "aino@example.fi", "accepts_marketing": True}
+    nothing = {
+        "transactional": {"email": False, "sms": False, "push": False},
+        "marketing": {"email": False, "sms": True, "push": False},
+    }
+    paid = decide(event("order.paid"), profile, nothing, shop=SHOP, now=NOW)
+    assert all(d.request is None for d in paid)  # switched off is respected
+    reminder = decide(event("checkout.abandoned"), profile, nothing, shop=SHOP, now=NOW)
+    assert all(d.request is None for d in reminder)  # marketing never falls back
