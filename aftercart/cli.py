@@ -36,6 +36,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("gateway", help="run the webhook gateway (Shopify, WooCommerce, CloudEvents)")
     worker = sub.add_parser("worker", help="run one pipeline process in the foreground")
     worker.add_argument("name", choices=WORKERS)
+    render = sub.add_parser("render", help="preview one message rendered from sample data")
+    render.add_argument("event_type", metavar="EVENT_TYPE", help="e.g. order.placed")
+    render.add_argument("--channel", required=True, help="email, sms or push")
+    render.add_argument("--lang", default="en", help="customer language, e.g. fi or fi-FI")
+    render.add_argument("--html", action="store_true", help="print the email's HTML part")
     bench = sub.add_parser("bench", help="measure throughput and latency; write a results file")
     bench.add_argument("--events", type=int, default=20_000, help="events in the throughput pass")
     bench.add_argument("--output", default="bench/results/latest.json", help="results file")
@@ -102,6 +107,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             settings.kafka_bootstrap, Topics(settings.topic_prefix, settings.topic_partitions).all()
         )
         print(f"created: {', '.join(created) or 'nothing, every topic exists'}")
+        return 0
+    if args.command == "render":
+        from channels.preview import PreviewError, preview
+
+        try:
+            print(preview(args.event_type, args.channel, args.lang, html=args.html))
+        except PreviewError as exc:
+            print(f"aftercart render: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "bench":
         from bench.run import run_bench

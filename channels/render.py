@@ -3,19 +3,25 @@
 Templates live in `templates/<language>/<template>.txt.j2` (blocks `subject`, `text`, `sms`,
 `push_title`, `push_body`) and `<template>.html.j2` (the email HTML, autoescaped). A language
 without its own template falls back to its base language ("fi-FI" -> "fi"), then to English.
+`money()` and `| day` write amounts and days as Babel does for that language; an SMS is made
+to fit two segments (`sms_segments`), a push payload the 3,993 bytes a push message carries.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping, MutableMapping
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_currency
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -24,43 +30,50 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
+    pass_context,
     select_autoescape,
 )
+from jinja2.runtime import Context
 
 from channels.errors import MissingContact, RenderError, UnknownTemplate
 from channels.messages import EmailMessage, PushMessage, SmsMessage
+from channels.sms_segments import fit_sms
 from schemas.notification import NotificationRequest
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEXT_BLOCKS = ("subject", "text", "sms", "push_title", "push_body")
 # RFC 8291: 4,096 bytes on the wire minus the aes128gcm header, padding and tag.
 MAX_PUSH_PAYLOAD = 3_993
+# A link longer than this would crowd out the text; the notification then opens nothing.
+MAX_PUSH_URL = 2_048
 _TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-_GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENDED = set("^{}\\[~]|€\f")
+_CODE_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 # Names a plain dict answers as attributes (`.items`, `.get`): Jinja must keep finding those.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 _FOUND_LIMIT = 1024  # (language, template, kind) lookups kept; languages are open-ended
 
 
-def money(amount: str, currency: str) -> str:
-    """'49.90', 'EUR' -> '€49.90'; currencies without a common symbol read '49.90 SEK'."""
-    symbol = _SYMBOLS.get(str(currency))
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+def money(amount: str, currency: str, locale: Locale | str = "en") -> str:
+    """'52.30', 'EUR' as the locale writes it: en '€52.30', fi '52,30 €', hu '52,30 EUR'."""
+    try:
+        text = format_currency(Decimal(str(amount)), str(currency), locale=locale)
+    except (InvalidOperation, ValueError, UnknownLocaleError):
+        return f"{amount} {currency}"
+    # CLDR's currency spacing, which Babel leaves out: 'SEK120.00' reads 'SEK 120.00'.
+    return _CODE_DIGIT.sub("\xa0", text)
 
 
-def day(value: str) -> str:
-    """An ISO date or timestamp as a short English day: 'Tue 25 Nov'."""
+def day(value: str, locale: Locale | str = "en", form: str = "long") -> str:
+    """An ISO date or timestamp as the locale writes a day: 'long' (fi '27. marraskuuta 2026',
+    ja '2026年11月27日') or 'short' for SMS (en 'Nov 27', hu 'nov. 27.')."""
     try:
         when = datetime.fromisoformat(str(value)) if "T" in str(value) else None
         parsed = when.date() if when else date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return f"{parsed:%a} {parsed.day} {parsed:%b}"
+    if form == "short":
+        return format_skeleton("MMMd", parsed, locale=locale)
+    return format_date(parsed, "long", locale=locale)
 
 
 def link(value: str) -> str:
@@ -68,15 +81,26 @@ def link(value: str) -> str:
     return str(value) if urlsplit(str(value)).scheme in ("http", "https") else ""
 
 
-def sms_segments(text: str) -> int:
-    """How many SMS segments the text costs: GSM-7 160/153 chars, else UCS-2 70/67 units."""
-    if all(c in _GSM7 or c in _GSM7_EXTENDED for c in text):
-        units = sum(2 if c in _GSM7_EXTENDED else 1 for c in text)
-        single, multi = 160, 153
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, multi = 70, 67
-    return 1 if units <= single else math.ceil(units / multi)
+@lru_cache(maxsize=256)
+def locale_of(language: str, template_language: str) -> Locale:
+    """How to write numbers and days: the customer's language ('fi-FI' -> fi_FI) when the
+    templates speak it, else the templates' own language, so an English text reads English."""
+    if language.split("-")[0] == template_language:
+        try:
+            return Locale.parse(language, sep="-")
+        except (UnknownLocaleError, ValueError):
+            pass
+    return Locale.parse(template_language)
+
+
+@pass_context
+def _money(context: Context, amount: str, currency: str) -> str:
+    return money(amount, currency, context.get("locale") or "en")
+
+
+@pass_context
+def _day(context: Context, value: str, form: str = "long") -> str:
+    return day(value, context.get("locale") or "en", form)
 
 
 def _line(text: str) -> str:
@@ -117,8 +141,8 @@ class Renderer:
             auto_reload=False,
             cache_size=-1,  # a plain dict: the templates are few and never reloaded
         )
-        self._env.globals["money"] = money
-        self._env.filters["day"] = day
+        self._env.globals["money"] = _money
+        self._env.filters["day"] = _day
         self._env.filters["link"] = link
         self._default = default_language
         self._found: dict[tuple[str, str, str], Template] = {}
@@ -130,7 +154,7 @@ class Renderer:
         blocks = self._blocks(req, ("subject", "text"))
         template = self._template(req, "html")
         try:
-            html = template.render({**_context(req), **blocks})
+            html = template.render({**_context(req, template, req.data), **blocks})
         except _DATA_ERRORS as exc:
             raise _render_error(req, template, exc) from exc
         return EmailMessage(
@@ -146,7 +170,12 @@ class Renderer:
         """The SMS for this request, short enough for one or two segments."""
         if not req.recipient.phone:
             raise MissingContact("sms", f"no phone number for {req.notification_id}")
-        body = self._blocks(req, ("sms",))["sms"]
+        template = self._template(req, "txt")
+
+        def render(data: Mapping[str, Any]) -> str:
+            return self._render(req, template, data, ("sms",))["sms"]
+
+        body = fit_sms(render, req.data)
         return SmsMessage(notification_id=req.notification_id, to=req.recipient.phone, body=body)
 
     def push(self, req: NotificationRequest, ttl: int) -> PushMessage:
@@ -173,12 +202,20 @@ class Renderer:
 
     def _blocks(self, req: NotificationRequest, names: tuple[str, ...]) -> dict[str, str]:
         """Render only the named blocks of the .txt template; all but `text` are one line."""
-        template = self._template(req, "txt")
+        return self._render(req, self._template(req, "txt"), req.data, names)
+
+    def _render(
+        self,
+        req: NotificationRequest,
+        template: Template,
+        data: Mapping[str, Any],
+        names: tuple[str, ...],
+    ) -> dict[str, str]:
         missing = [b for b in names if b not in template.blocks]
         if missing:
             raise RenderError(req.channel, f"{template.name} lacks blocks {missing}")
         try:
-            context = template.new_context(_context(req))
+            context = template.new_context(_context(req, template, data))
             out = {b: "".join(template.blocks[b](context)).strip() for b in names}
         except _DATA_ERRORS as exc:
             raise _render_error(req, template, exc) from exc
@@ -210,8 +247,13 @@ class Renderer:
         raise UnknownTemplate(req.channel, f"no {kind} template {req.template!r}")
 
 
-def _context(req: NotificationRequest) -> dict[str, Any]:
-    return {**req.data, "language": req.language, "notification_id": req.notification_id}
+def _context(
+    req: NotificationRequest, template: Template, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The request's data, and the locale its template writes in (`language` is its tag)."""
+    locale = locale_of(req.language, str(template.name).split("/")[0])
+    language = req.language if locale.language == req.language.split("-")[0] else locale.language
+    return {**data, "language": language, "locale": locale, "notification_id": req.notification_id}
 
 
 # Data a template needs but the request lacks makes the request undeliverable.
@@ -237,8 +279,10 @@ def _dumps(payload: Mapping[str, str]) -> bytes:
 
 
 def _fit_push(payload: dict[str, str]) -> bytes:
-    """Serialize the payload, cutting the body (then the title) until it fits."""
+    """Serialize the payload, cutting the body, then the title, then dropping the link."""
     raw = _dumps(payload)
+    if len(payload["url"]) > MAX_PUSH_URL:
+        payload, raw = {**payload, "url": ""}, _dumps({**payload, "url": ""})
     for key in ("body", "title"):
         if len(raw) <= MAX_PUSH_PAYLOAD:
             return raw

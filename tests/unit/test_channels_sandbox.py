@@ -82,7 +82,7 @@ async def test_email_reaches_the_outbox(sandbox: SandboxHandle, renderer: Render
     assert entry["status"] == "accepted", entry["error"]
     assert entry["notification_id"] == "n-shipped-1-email"
     assert entry["recipient"] == "aino@example.fi"
-    assert entry["subject"] == message.subject == "Order #1001 is on its way, Aino!"
+    assert entry["subject"] == message.subject == "Tilauksesi #1001 on matkalla, Aino!"
     assert entry["provider_id"] == receipt.provider_id
 
 
@@ -118,7 +118,7 @@ async def test_push_reaches_the_browser(sandbox: SandboxHandle, renderer: Render
     assert entry["status"] == "accepted", entry["error"]
     assert entry["notification_id"] == "n-shipped-1-push"
     assert entry["recipient"] == subscription.endpoint.rsplit("/", 1)[1]
-    assert entry["subject"] == "Order #1001 has shipped"
+    assert entry["subject"] == "Tilauksesi #1001 on lähetetty"
     assert entry["payload"]["url"] == SHIPPED["tracking_url"]
     assert receipt.provider_id and entry["provider_id"] in receipt.provider_id
 

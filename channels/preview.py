@@ -1,0 +1,124 @@
+"""`aftercart render`: one message rendered from sample data, as the customer would get it."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from channels.render import TEMPLATES, Renderer
+from channels.sms_segments import cost
+from schemas.common import PushKeys, PushSubscription
+from schemas.notification import NotificationRequest, Recipient
+
+CHANNELS = ("email", "sms", "push")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_ORDER = {"customer_id": "cust-aino", "order_id": "ord-1", "order_number": "#1001"}
+_ITEMS = [
+    {"sku": "MUG-01", "name": "Moomin mug", "quantity": 2, "unit_price": "19.90"},
+    {"sku": "TEA-07", "name": "Sencha tea 100 g", "quantity": 1, "unit_price": "12.50"},
+]
+_PARCEL = {
+    **_ORDER,
+    "fulfillment_id": "ful-1",
+    "carrier": "Posti",
+    "tracking_number": "JJFI0000000001",
+    "tracking_url": "https://tracking.example/JJFI0000000001",
+}
+SAMPLES: dict[str, dict[str, Any]] = {
+    "order.placed": {**_ORDER, "currency": "EUR", "total": "52.30", "items": _ITEMS},
+    "order.paid": {**_ORDER, "currency": "EUR", "amount": "52.30"},
+    "order.cancelled": {**_ORDER, "reason": "customer request"},
+    "order.refunded": {**_ORDER, "currency": "EUR", "amount": "52.30"},
+    "fulfillment.shipped": {**_PARCEL, "estimated_delivery": "2026-11-27"},
+    "fulfillment.out_for_delivery": _PARCEL,
+    "fulfillment.delivered": {**_PARCEL, "delivered_at": "2026-11-27T14:03:00Z"},
+    "fulfillment.delayed": {**_PARCEL, "reason": "weather", "new_estimated_delivery": "2026-11-30"},
+    "checkout.abandoned": {
+        "customer_id": "cust-aino",
+        "checkout_id": "chk-1",
+        "currency": "EUR",
+        "total": "39.80",
+        "items": _ITEMS[:1],
+        "recovery_url": "https://shop.example/checkout/chk-1",
+    },
+}
+
+
+class PreviewError(ValueError):
+    """The event type, channel or language cannot be previewed; the message says what can."""
+
+
+def languages(templates: Path = TEMPLATES) -> list[str]:
+    """The languages that have templates of their own."""
+    return sorted(p.name for p in templates.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def sample_request(event_type: str, channel: str, language: str) -> NotificationRequest:
+    """A request for the sample customer, as the stream processor would build it."""
+    if event_type not in SAMPLES:
+        raise PreviewError(f"unknown event type {event_type!r}; choose from {', '.join(SAMPLES)}")
+    if channel not in CHANNELS:
+        raise PreviewError(f"unknown channel {channel!r}; choose from {', '.join(CHANNELS)}")
+    known = languages()
+    if not _LANGUAGE.match(language) or language.split("-")[0] not in known:
+        raise PreviewError(
+            f"no templates for language {language!r}; choose from {', '.join(known)} "
+            "(customers with any other language get English)"
+        )
+    when = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    push = PushSubscription(
+        endpoint="https://fcm.googleapis.com/fcm/send/preview",
+        keys=PushKeys(p256dh="preview", auth="preview"),
+    )
+    return NotificationRequest(
+        notification_id=f"preview-{event_type}-{channel}",
+        channel=channel,  # type: ignore[arg-type]
+        template=event_type,
+        language=language,
+        customer_id="cust-aino",
+        event_id="preview",
+        event_type=event_type,
+        event_time=when,
+        recipient=Recipient(email="aino@example.fi", phone="+358401234567", push=push),
+        data={
+            "shop": {"name": "Moomin Shop", "url": "https://shop.example"},
+            "customer": {"first_name": "Aino", "last_name": "Virtanen"},
+            "event": SAMPLES[event_type],
+        },
+        created_at=when,
+    )
+
+
+def preview(
+    event_type: str,
+    channel: str,
+    language: str,
+    *,
+    html: bool = False,
+    renderer: Renderer | None = None,
+) -> str:
+    """The message as text for a terminal: email subject and body, SMS cost, push size."""
+    req = sample_request(event_type, channel, language)
+    renderer = renderer or Renderer()
+    if channel == "email":
+        email = renderer.email(req)
+        if html:
+            return email.html
+        return (
+            f"Subject: {email.subject}\n\n{email.text}\n\n"
+            f"(HTML part: {len(email.html.encode()):,} bytes; add --html to print it)"
+        )
+    if channel == "sms":
+        body = renderer.sms(req).body
+        sms = cost(body)
+        plural = "s" if sms.segments > 1 else ""
+        return f"{body}\n\n({sms.encoding}, {sms.units} units, {sms.segments} segment{plural})"
+    message = renderer.push(req, ttl=3600)
+    payload = json.loads(message.payload)
+    return (
+        f"Title: {payload['title']}\nBody:  {payload['body']}\nURL:   {payload['url']}\n\n"
+        f"(payload {len(message.payload):,} of at most 3,993 bytes)"
+    )
