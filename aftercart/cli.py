@@ -27,7 +27,9 @@ def parser() -> argparse.ArgumentParser:
         "Settings come from AFTERCART_* environment variables (see README).",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("up", help="run broker, sandbox and every pipeline process until Ctrl-C")
+    sub.add_parser(
+        "up", help="run broker, sandbox, gateway and every pipeline process until Ctrl-C"
+    )
     sub.add_parser("demo", help="publish a sample shop's orders end to end and print what arrived")
     kafka = sub.add_parser("kafka", help="the local Kafka broker alone")
     kafka.add_argument("action", choices=("start", "stop", "status"))
@@ -36,6 +38,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("gateway", help="run the webhook gateway (Shopify, WooCommerce, CloudEvents)")
     worker = sub.add_parser("worker", help="run one pipeline process in the foreground")
     worker.add_argument("name", choices=WORKERS)
+    explain = sub.add_parser(
+        "explain", help="why a customer did or did not hear about an order, in plain words"
+    )
+    explain.add_argument(
+        "subject",
+        metavar="ORDER_OR_CUSTOMER",
+        help="an order id, an order number (#1001) or a customer id, in full or its last part",
+    )
     render = sub.add_parser("render", help="preview one message rendered from sample data")
     render.add_argument("event_type", metavar="EVENT_TYPE", help="e.g. order.placed")
     render.add_argument("--channel", required=True, help="email, sms or push")
@@ -107,6 +117,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             settings.kafka_bootstrap, Topics(settings.topic_prefix, settings.topic_partitions).all()
         )
         print(f"created: {', '.join(created) or 'nothing, every topic exists'}")
+        return 0
+    if args.command == "explain":
+        from aftercart.explain import read_decisions, timeline
+        from schemas.topics import Topics
+
+        topic = Topics(settings.topic_prefix, settings.topic_partitions).decisions
+        for line in timeline(read_decisions(settings.kafka_bootstrap, topic), args.subject):
+            print(line)
         return 0
     if args.command == "render":
         from channels.preview import PreviewError, preview

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from schemas.decision import ChannelOutcome, DecisionRecord
 
@@ -40,12 +41,15 @@ OUTCOME_WORDS = {
 
 def read_decisions(bootstrap: str, topic: str, timeout_s: float = 30.0) -> Iterator[DecisionRecord]:
     """Every decision record on the topic, oldest first per partition."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        client_id="aftercart-explain",
-        consumer_timeout_ms=int(timeout_s * 1000),
-    )
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            client_id="aftercart-explain",
+            consumer_timeout_ms=int(timeout_s * 1000),
+        )
+    except KafkaError as exc:
+        raise RuntimeError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         if not partitions:

@@ -64,7 +64,9 @@ def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         parser().parse_args(["--help"])
     out = capsys.readouterr().out
-    for command in ("up", "demo", "kafka", "topics", "sandbox", "worker", "bench"):
+    for command in ("up", "demo", "kafka", "topics", "sandbox", "gateway", "worker", "bench"):
+        assert f"    {command} " in out
+    for command in ("explain", "render"):
         assert f"    {command} " in out
 
 
