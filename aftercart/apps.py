@@ -29,6 +29,7 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         producer_linger=0.01,
+        producer_max_batch_size=512 * 1024,
         **extra,
     )
 

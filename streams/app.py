@@ -58,9 +58,14 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
     preferences = app.Table("preferences")
     source = app.topic(topics.events)
     order_topic = app.topic(topics.orders)  # order index records and incomplete order events
-    outputs = {channel: app.topic(topics.notify(channel)) for channel in CHANNELS}
-    deadletters = app.topic(topics.deadletter)
-    decision_topic = app.topic(topics.decisions)
+    outputs = {channel: topics.notify(channel) for channel in CHANNELS}
+
+    async def emit(topic: str, key: bytes | None, value: bytes) -> None:
+        """Queue one output on the app's producer. Straight to the producer, not through a
+        faust Topic (a third of each send's cost); faust flushes this producer, acknowledgements
+        included, before it commits the input's offsets."""
+        await app.producer.send(topic, key, value, partition=None, timestamp=None, headers=None)
+
     shop = Shop(settings.shop_name, settings.shop_url)
 
     async def reject(message: EventT, reason: str) -> None:
@@ -73,7 +78,7 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
             key=message.key,
             original=message.value,
         )
-        await deadletters.send(key=message.key, value=encode(record))
+        await emit(topics.deadletter, message.key, encode(record))
         log.warning("dead-lettered offset %s: %s", message.message.offset, reason)
 
     rate, tiers = settings.loyalty_points_per_unit, settings.loyalty_tiers
@@ -115,21 +120,19 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
             if is_order_scoped(event):
                 order_key = event.data.order_id.encode()  # type: ignore[attr-defined]
                 if not is_complete(event):
-                    await order_topic.send(key=order_key, value=message.value)
+                    await emit(topics.orders, order_key, message.value)
                     continue
                 if event.type == "order.placed":
-                    await order_topic.send(key=order_key, value=index_record(event))
+                    await emit(topics.orders, order_key, index_record(event))
             key = event.partitionkey
             update_state(key, event)
             now = clock()
             decisions = decide(event, customers.get(key), preferences.get(key), shop=shop, now=now)
             for decision in decisions:
                 if decision.request is not None:
-                    await outputs[decision.channel].send(
-                        key=key.encode(), value=encode(decision.request)
-                    )
+                    await emit(outputs[decision.channel], key.encode(), encode(decision.request))
             record = decision_record(event, decisions, now)
-            await decision_topic.send(key=key.encode(), value=encode(record))
+            await emit(topics.decisions, key.encode(), encode(record))
 
     @app.agent(order_topic)
     async def resolve_orders(stream: faust.StreamT) -> None:
@@ -147,14 +150,14 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
                 result = resolve(event, orders.get(key))
                 if result.waiting:
                     record = held_record(event, "waiting", result.waiting, clock())
-                    await decision_topic.send(key=message.key, value=encode(record))
+                    await emit(topics.decisions, message.key, encode(record))
                 if result.dropped:
                     record = held_record(event, "dropped", result.dropped, clock())
-                    await decision_topic.send(key=message.key, value=encode(record))
+                    await emit(topics.decisions, message.key, encode(record))
                     await reject(message, result.dropped)
             if result.state is not None:
                 orders[key] = result.state
             for ready in result.ready:
-                await source.send(key=ready.partitionkey.encode(), value=encode(ready))
+                await emit(topics.events, ready.partitionkey.encode(), encode(ready))
 
     return app
