@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,12 +103,15 @@ class Expectation:
     """What the sandbox must receive for a set of published events."""
 
     sent_at_ms: dict[str, float]  # notification id -> event creation time (epoch ms)
+    channel_of: dict[str, str] = field(default_factory=dict)  # notification id -> channel
 
     def add(self, event: CloudEvent, channels: tuple[str, ...], at_ms: float | None = None) -> None:
         """Expect one notification per chosen channel for this event, created at `at_ms`."""
         created = at_ms if at_ms is not None else event.time.timestamp() * 1000
         for channel in channels:
-            self.sent_at_ms[notification_id(event.id, channel, event.type)] = created
+            nid = notification_id(event.id, channel, event.type)
+            self.sent_at_ms[nid] = created
+            self.channel_of[nid] = channel
 
 
 def orders(people: list[BenchCustomer], count: int) -> Iterator[tuple[BenchCustomer, int, str]]:
