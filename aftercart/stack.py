@@ -54,13 +54,18 @@ class Stack:
             self._wait_http(sandbox, f"{self.settings.sandbox_url}/healthz", 60)
             if gateway:
                 self.start_gateway()
-            for name in workers:
-                self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
-            if wait:
-                self.wait_workers(workers)
+            self.start_workers(workers, wait=wait)
         except BaseException:
             self.stop()
             raise
+
+    def start_workers(self, workers: Sequence[str] = PIPELINE, *, wait: bool = True) -> None:
+        """Start pipeline workers (broker and topics must be up); wait for their groups."""
+        env = settings_env(self.settings)
+        for name in workers:
+            self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
+        if wait:
+            self.wait_workers(workers)
 
     def group_ids(self, workers: Sequence[str]) -> list[str]:
         """Consumer group of each pipeline worker."""

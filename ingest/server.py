@@ -80,5 +80,7 @@ def run_gateway(settings: Settings) -> None:
         access_log=False,
         log_level="warning",
         server_header=False,
+        date_header=False,
+        proxy_headers=False,  # behind a proxy, nothing here uses the client's address
     )
     uvicorn.Server(config).run()
