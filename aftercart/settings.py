@@ -91,10 +91,10 @@ class Settings(BaseSettings):
 
     # Channel workers
     channel_concurrency: int = Field(default=64, ge=1)
-    # A channel worker delivers a batch whole before it takes the next, so a batch's delivery
-    # time is the floor of every message's latency when the worker runs near its capacity
-    # (500 gave a steady p99 of 1.7-3.4 s on a slow run; 100 keeps that under ~0.6 s).
-    channel_batch: int = Field(default=100, ge=1)
+    # A channel worker delivers a batch whole before it takes the next: near capacity the
+    # batch fills up and its delivery time becomes every message's latency. Smaller batches
+    # lower that floor but cost capacity (README, Benchmark).
+    channel_batch: int = Field(default=500, ge=1)
     channel_max_attempts: int = Field(default=5, ge=1)
 
     log_level: str = "info"
