@@ -48,3 +48,16 @@ def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.2)
+
+
+def machine_probe(loops: int = 3_000_000) -> float:
+    """Seconds a fixed pure-Python loop takes now: how fast this machine is at the moment.
+
+    Shared virtual machines vary; the same loop has taken 0.36 to 0.58 s within a minute here.
+    Figures taken while it is slow are not comparable with figures taken while it is fast.
+    """
+    started = time.perf_counter()
+    total = 0
+    for i in range(loops):
+        total += i
+    return round(time.perf_counter() - started, 3)

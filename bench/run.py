@@ -17,7 +17,7 @@ from aftercart.demo import demo_settings
 from aftercart.settings import Settings, settings_env
 from aftercart.stack import PIPELINE, Stack
 from bench import ingest, passthrough
-from bench.measure import cpu_seconds, peak_rss_mb, percentile, wait_until
+from bench.measure import cpu_seconds, machine_probe, peak_rss_mb, percentile, wait_until
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
 from broker.admin import create_topics, end_offsets, lag
 from sandbox.client import SandboxClient
@@ -41,6 +41,7 @@ def run_bench(base: Settings, *, events: int, output: str, only: str = "all") ->
     shutil.rmtree(run_dir, ignore_errors=True)
     previous = json.loads(Path(output).read_text()) if Path(output).exists() else {}
     results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count()}
+    results["machine_probe_s"] = {"before": machine_probe()}
     with Stack(settings, run_dir) as stack:
         stack.start(workers=())
         if only != "pipeline":
@@ -62,6 +63,7 @@ def run_bench(base: Settings, *, events: int, output: str, only: str = "all") ->
         }
         if stack.broker is not None and stack.broker.pid is not None:
             results["peak_rss_mb"]["kafka"] = peak_rss_mb(stack.broker.pid)
+    results["machine_probe_s"]["after"] = machine_probe()
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
