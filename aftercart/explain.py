@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
-
+from broker.reading import read_topic
 from schemas.decision import ChannelOutcome, DecisionRecord
 
 EVENT_WORDS = {
@@ -41,29 +39,9 @@ OUTCOME_WORDS = {
 
 def read_decisions(bootstrap: str, topic: str, timeout_s: float = 30.0) -> Iterator[DecisionRecord]:
     """Every decision record on the topic, oldest first per partition."""
-    try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            enable_auto_commit=False,
-            client_id="aftercart-explain",
-            consumer_timeout_ms=int(timeout_s * 1000),
-        )
-    except KafkaError as exc:
-        raise RuntimeError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not partitions:
-            raise RuntimeError(f"no decisions topic {topic}: is the pipeline set up?")
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(partitions)
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    if record.value:
-                        yield DecisionRecord.model_validate_json(record.value)
-    finally:
-        consumer.close()
+    for record in read_topic(bootstrap, topic, timeout_s=timeout_s, client_id="aftercart-explain"):
+        if record.value:
+            yield DecisionRecord.model_validate_json(record.value)
 
 
 def matches(record: DecisionRecord, subject: str) -> bool:

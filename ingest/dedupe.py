@@ -17,8 +17,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from kafka import KafkaConsumer, TopicPartition
-
+from broker.reading import read_topic
 from schemas.events import CloudEvent
 
 log = logging.getLogger(__name__)
@@ -108,33 +107,13 @@ def identity_in(value: bytes | None) -> str | None:
 
 def load_seen(bootstrap: str, topic: str, seen: SeenEvents, timeout_s: float = 60.0) -> int:
     """Fill `seen` from the events topic's last window; return how many records were read."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        client_id="aftercart-gateway-dedupe",
-        consumer_timeout_ms=1000,
-        fetch_max_bytes=16 * 1024 * 1024,
+    since_ms = int((seen.clock() - seen.window_s) * 1000)
+    read = 0
+    records = read_topic(
+        bootstrap, topic, since_ms=since_ms, timeout_s=timeout_s, client_id="aftercart-dedupe"
     )
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not partitions:
-            raise RuntimeError(f"topic {topic} does not exist")
-        consumer.assign(partitions)
-        since_ms = int((seen.clock() - seen.window_s) * 1000)
-        starts = consumer.offsets_for_times(dict.fromkeys(partitions, since_ms))
-        ends = consumer.end_offsets(partitions)
-        for tp in partitions:
-            found = starts.get(tp)
-            consumer.seek(tp, found.offset if found is not None else ends[tp])
-        read, deadline = 0, time.monotonic() + timeout_s
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"reading {topic} back took over {timeout_s:.0f} s")
-            for records in consumer.poll(timeout_ms=500, max_records=5000).values():
-                read += len(records)
-                for record in records:
-                    if (key := identity_in(record.value)) is not None:
-                        seen.add(key, record.timestamp / 1000)
-        return read
-    finally:
-        consumer.close()
+    for record in records:
+        read += 1
+        if (key := identity_in(record.value)) is not None:
+            seen.add(key, record.timestamp / 1000)
+    return read

@@ -179,7 +179,6 @@ def _request(
 
 def decision_record(event: CloudEvent, decisions: list[Decision], now: datetime) -> DecisionRecord:
     """The record of what was decided about an event, for the decisions topic."""
-    data = event.data  # type: ignore[attr-defined]
     channels = tuple(
         ChannelOutcome(
             channel=d.channel,
@@ -189,24 +188,20 @@ def decision_record(event: CloudEvent, decisions: list[Decision], now: datetime)
         )
         for d in decisions
     )
-    return DecisionRecord(
-        at=now,
-        event_id=event.id,
-        event_type=event.type,
-        event_time=event.time,
-        customer_id=getattr(data, "customer_id", None),
-        order_id=getattr(data, "order_id", None),
-        order_number=getattr(data, "order_number", None),
-        outcome=None if channels else "suppressed",
-        reason=None if channels else "not a message for the customer (it updates what we know)",
-        channels=channels,
-    )
+    if channels:
+        return _record(event, now, channels=channels)
+    reason = "not a message for the customer (it updates what we know)"
+    return _record(event, now, outcome="suppressed", reason=reason)
 
 
 def held_record(
     event: CloudEvent, outcome: Outcome, reason: str | None, now: datetime
 ) -> DecisionRecord:
     """The record of an order event held back before any channel was considered."""
+    return _record(event, now, outcome=outcome, reason=reason)
+
+
+def _record(event: CloudEvent, now: datetime, **outcome: Any) -> DecisionRecord:
     data = event.data  # type: ignore[attr-defined]
     return DecisionRecord(
         at=now,
@@ -216,6 +211,5 @@ def held_record(
         customer_id=getattr(data, "customer_id", None),
         order_id=getattr(data, "order_id", None),
         order_number=getattr(data, "order_number", None),
-        outcome=outcome,
-        reason=reason,
+        **outcome,
     )

@@ -12,7 +12,6 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from kafka import KafkaConsumer
 from pydantic import SecretStr
 
 from aftercart import storefront
@@ -21,6 +20,7 @@ from aftercart.settings import Settings
 from aftercart.stack import Stack
 from bench.measure import wait_until
 from broker import LocalKafka, create_topics, free_ports
+from broker.reading import read_topic
 from sandbox.client import SandboxClient
 from schemas.notification import notification_id
 from schemas.topics import Topics
@@ -137,16 +137,8 @@ def test_a_woocommerce_order_is_news_only_when_its_status_changes(stack: Stack) 
 
 
 def events_with_id(stack: Stack, event_id: str) -> int:
-    consumer = KafkaConsumer(
-        stack.topics.events,
-        bootstrap_servers=stack.settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=3000,
-    )
-    try:
-        return sum(1 for r in consumer if json.loads(r.value).get("id") == event_id)
-    finally:
-        consumer.close()
+    records = read_topic(stack.settings.kafka_bootstrap, stack.topics.events)
+    return sum(1 for r in records if json.loads(r.value).get("id") == event_id)
 
 
 def test_a_redelivery_after_a_gateway_restart_is_published_once(stack: Stack) -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_fuzz import json_values
 from pydantic import SecretStr
 
 from aftercart.settings import Settings
@@ -364,13 +365,7 @@ async def test_unknown_paths_and_methods_get_json_errors(client: Client) -> None
     assert wrong.status_code == 405
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6)
-    ),
-    max_leaves=30,
-)
+JSON = json_values()
 
 
 @settings(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_fuzz import field_keys, json_values, paths
 
 from ingest.mapping import Mapped, MappingError, guest_id
 from ingest.shopify import MAPPERS, Webhook, map_webhook
@@ -579,7 +580,6 @@ def test_different_orders_get_different_event_ids() -> None:
 # Any payload: an event the contract accepts, or a MappingError naming a field
 
 
-LONE_SURROGATE = "\ud800"  # what JSON's "\ud800" escape decodes to
 FIELD_NAMES = sorted(
     {
         "id", "order_id", "fulfillment_id", "customer_id", "name", "order_number", "email",
@@ -592,37 +592,9 @@ FIELD_NAMES = sorted(
         "subtotal_set", "shop_money", "currency_code", "tracking_number", "cancel_reason",
     }
 )  # fmt: skip
-SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.text(max_size=12)
-    | st.sampled_from(["", " ", "0", "-1", "1e999999", "USD", "in_transit", "2021-12-31T19:00Z"])
-    | st.just(LONE_SURROGATE)
-)
-KEYS = st.sampled_from(FIELD_NAMES) | st.text(max_size=6)
-JSON = st.recursive(
-    SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=6),
-    max_leaves=16,
-)
+KEYS = field_keys(FIELD_NAMES)
+JSON = json_values(["USD", "in_transit", "2021-12-31T19:00Z"], FIELD_NAMES)
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    """Every place in a JSON document where a value can be changed or removed."""
-    if isinstance(value, dict):
-        items: list[tuple[str | int, Any]] = list(value.items())
-    elif isinstance(value, list):
-        items = list(enumerate(value))
-    else:
-        return []
-    found = []
-    for key, child in items:
-        found.append((*prefix, key))
-        found += paths(child, (*prefix, key))
-    return found
 
 
 PATHS = {topic: paths(sample(topic)) for topic in MAPPERS}

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_fuzz import field_keys, json_values, paths
 
 from ingest.mapping import Mapped, MappingError, guest_id
 from ingest.woocommerce import ORDER_TOPICS, Webhook, map_webhook
@@ -281,7 +282,6 @@ def test_a_refund_of_an_absurd_amount_is_refused_naming_it() -> None:
 # Any payload: an event the contract accepts, or a MappingError naming a field
 
 
-LONE_SURROGATE = "\ud800"  # what JSON's "\ud800" escape decodes to
 STATUSES = ["pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"]
 FIELD_NAMES = sorted(
     {
@@ -291,37 +291,9 @@ FIELD_NAMES = sorted(
         "date_modified_gmt",
     }
 )  # fmt: skip
-SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.text(max_size=12)
-    | st.sampled_from([*STATUSES, "", "0", "-1.5", "1e999999", "USD", "&amp;&#xd800;"])
-    | st.just(LONE_SURROGATE)
-)
-KEYS = st.sampled_from(FIELD_NAMES) | st.text(max_size=6)
-JSON = st.recursive(
-    SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=6),
-    max_leaves=16,
-)
+KEYS = field_keys(FIELD_NAMES)
+JSON = json_values([*STATUSES, "-1.5", "USD", "&amp;&#xd800;"], FIELD_NAMES)
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    """Every place in a JSON document where a value can be changed or removed."""
-    if isinstance(value, dict):
-        items: list[tuple[str | int, Any]] = list(value.items())
-    elif isinstance(value, list):
-        items = list(enumerate(value))
-    else:
-        return []
-    found = []
-    for key, child in items:
-        found.append((*prefix, key))
-        found += paths(child, (*prefix, key))
-    return found
 
 
 PATHS = paths(sample())

@@ -1,0 +1,54 @@
+"""Read a topic back as it stands now: every record from a point in time (or the beginning)
+up to the end offsets at the moment of asking. For tools that rebuild state or tell a story
+(the gateway's de-duplication memory, `aftercart explain`), not for pipeline consumers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
+
+
+def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    since_ms: int | None = None,
+    timeout_s: float = 60.0,
+    client_id: str = "aftercart-reader",
+) -> Iterator[ConsumerRecord]:
+    """Records of `topic` written since `since_ms` (epoch ms; None: all), in order per
+    partition; raise RuntimeError if Kafka or the topic is missing, TimeoutError if slow."""
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            client_id=client_id,
+            fetch_max_bytes=16 * 1024 * 1024,
+        )
+    except KafkaError as exc:
+        raise RuntimeError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            raise RuntimeError(f"topic {topic} does not exist")
+        consumer.assign(partitions)
+        ends = consumer.end_offsets(partitions)
+        if since_ms is None:
+            consumer.seek_to_beginning()
+        else:
+            starts = consumer.offsets_for_times(dict.fromkeys(partitions, since_ms))
+            for tp in partitions:
+                found = starts.get(tp)
+                consumer.seek(tp, found.offset if found is not None else ends[tp])
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic} back took over {timeout_s:.0f} s")
+            for records in consumer.poll(timeout_ms=500, max_records=5000).values():
+                yield from records
+    finally:
+        consumer.close()
