@@ -41,11 +41,6 @@ class Intake:
     sink: Sink | None = None
     counts: Counter[str] = field(default_factory=Counter)
 
-    @property
-    def ready(self) -> bool:
-        """Connected to Kafka and the memory of accepted events loaded."""
-        return self.sink is not None
-
     def _sink(self) -> Sink:
         if self.sink is None:
             raise Problem(503, "starting: not yet connected to Kafka")
