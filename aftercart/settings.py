@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -89,6 +90,26 @@ class Settings(BaseSettings):
         default_factory=lambda: {"bronze": 0, "silver": 500, "gold": 2000}
     )
 
+    # Timing (stream processor). Quiet hours hold SMS and push, in the customer's local time.
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+    # Marketing messages per customer per channel within marketing_cap_h (the rest wait).
+    marketing_cap: int = Field(default=1, ge=1)
+    marketing_cap_h: float = Field(default=24.0, gt=0)
+    review_after_days: float = Field(default=7.0, gt=0)
+    # Checkout reminders, hours after the checkout was last touched.
+    checkout_reminders_h: tuple[float, ...] = (1.0, 24.0)
+    # How often the stream processor looks for scheduled messages that are due.
+    schedule_tick_s: float = Field(default=1.0, gt=0)
+    # Added to the wall clock by the stream processor: rehearse what schedules will do
+    # (tests use it instead of sleeping). 0 in production.
+    clock_shift_s: float = 0.0
+    # A thank-you offer for first-time buyers who accept marketing; none when no code is set.
+    second_purchase_code: str | None = None
+    second_purchase_percent: int = Field(default=10, ge=1, le=100)
+    # At most this many "bought together" suggestions in a message.
+    recommendations: int = Field(default=3, ge=0)
+
     # Channel workers
     channel_concurrency: int = Field(default=64, ge=1)
     # A channel worker delivers a batch whole before it takes the next: near capacity the
@@ -162,6 +183,6 @@ def _plain(value: object) -> object:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, bool | int | float | Path):
+    if isinstance(value, bool | int | float | Path | time):
         return str(value)
     return value

@@ -48,6 +48,18 @@ class Topics:
         return f"{self.prefix}.notify.{channel}"
 
     @property
+    def wakeups(self) -> str:
+        """Internal: "this customer has scheduled messages due", keyed by customer (the stream
+        processor's timer writes it; co-partitioned with events)."""
+        return f"{self.prefix}.wakeups"
+
+    @property
+    def purchases(self) -> str:
+        """Internal: one record per product of each order placed, keyed by SKU, for the
+        bought-together counts."""
+        return f"{self.prefix}.purchases"
+
+    @property
     def decisions(self) -> str:
         """What was decided about each event and why (aftercart explain), keyed by customer."""
         return f"{self.prefix}.decisions"
@@ -74,6 +86,7 @@ class Topics:
         """Every topic, created before any worker starts."""
         p = self.partitions
         specs = [TopicSpec(self.events, p), TopicSpec(self.orders, p)]
+        specs += [TopicSpec(self.wakeups, p, retention_ms=DAY_MS), TopicSpec(self.purchases, p)]
         specs += [TopicSpec(self.deadletter, p, retention_ms=30 * DAY_MS)]
         specs += [TopicSpec(self.decisions, p, retention_ms=90 * DAY_MS)]
         specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]
@@ -82,4 +95,4 @@ class Topics:
 
 
 # Tables of the stream processor, each backed by a compacted changelog topic.
-TABLES = ("orders", "customers", "preferences")
+TABLES = ("orders", "customers", "preferences", "plans", "together")
