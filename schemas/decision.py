@@ -21,7 +21,10 @@ class ChannelOutcome(Contract):
 
 
 class DecisionRecord(Contract):
-    """Everything decided about one event; keyed by customer (by order while it waits)."""
+    """Everything decided about one event or scheduled message; keyed by customer (by order
+    while it waits). event_type names the message for a scheduled one (review.request,
+    checkout.reminder, or an event's message fired after its wait), and event_time is when
+    it was decided."""
 
     at: datetime
     event_id: Id
@@ -32,4 +35,5 @@ class DecisionRecord(Contract):
     order_number: str | None = None
     outcome: Outcome | None = None
     reason: str | None = None
+    until: datetime | None = None
     channels: tuple[ChannelOutcome, ...] = ()

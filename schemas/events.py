@@ -150,12 +150,23 @@ class CustomerUpserted(Contract):
     accepts_sms_marketing: bool | None = Field(default=None, description="Consent to marketing SMS")
 
 
+HourMinute = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["21:00"])]
+
+
+class QuietHoursChoice(Contract):
+    """The customer's own quiet hours for SMS and push, local time; start == end: none."""
+
+    start: HourMinute
+    end: HourMinute
+
+
 class PreferencesUpdated(Contract):
-    """The customer's own choice of channels, per category."""
+    """The customer's own choice of channels per category, and of quiet hours."""
 
     customer_id: Id
     transactional: ChannelSwitches | None = None
     marketing: ChannelSwitches | None = None
+    quiet_hours: QuietHoursChoice | None = None
 
 
 class WebpushSubscribed(Contract):

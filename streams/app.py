@@ -1,10 +1,12 @@
 """The stream processor: a faust app built from settings, with thin agents around pure decisions.
 
 Two agents, each keyed by what its state is about:
-- customers (events topic, keyed by customer): profile and preferences meet each event and
-  decide who hears what (streams/profiles.py, streams/decide.py), one notification topic per
-  channel. Orders placed are also copied to the orders topic; an order event that does not
-  name its customer or number goes there instead of being decided on.
+- customers (events and wake-ups, keyed by customer): profile, preferences and the plan of
+  waiting messages meet each event and decide who hears what, when (streams/handle.py), one
+  notification topic per channel. A timer wakes customers whose waiting messages are due
+  (streams/wakeups.py); the wake-up is handled in the customer's partition like an event.
+  Orders placed are also copied to the orders topic; an order event that does not name its
+  customer or number goes there instead of being decided on.
 - orders (orders topic, keyed by order): knows each order's customer and number
   (streams/orders.py) and puts completed events back on the events topic, keyed by customer.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import faust
 from faust.types import EventT
@@ -34,29 +36,43 @@ from schemas.events import (
     WebpushSubscribed,
 )
 from schemas.topics import CHANNELS, Topics
-from streams.decide import Shop, decide, decision_record, held_record
+from streams.handle import Context, Outcome, on_event, on_wake
 from streams.orders import index_record, is_complete, is_order_scoped, learn, read_index, resolve
+from streams.plans import next_due
+from streams.policy import policy_from
 from streams.profiles import (
     Profile,
+    apply_consent,
     apply_contact,
     apply_customer,
     apply_preferences,
     apply_subscription,
 )
 from streams.purchases import apply_cancellation, apply_order, apply_refund
+from streams.records import held_record
+from streams.wakeups import DueIndex
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> faust.App:
+def wall_clock(settings: Settings) -> Clock:
+    """Now, shifted by settings.clock_shift_s (0 in production)."""
+    shift = timedelta(seconds=settings.clock_shift_s)
+    return lambda: datetime.now(UTC) + shift
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     """Build the stream processor: shop events in, one notification topic per channel out."""
+    clock = clock or wall_clock(settings)
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     app = faust_app(topics.streams_app_id, settings)
     orders = app.Table("orders")
     customers = app.Table("customers")
     preferences = app.Table("preferences")
-    source = app.topic(topics.events)
+    plans = app.Table("plans")
+    due = DueIndex()
+    source = app.topic(topics.events, topics.wakeups)
     order_topic = app.topic(topics.orders)  # order index records and incomplete order events
     outputs = {channel: topics.notify(channel) for channel in CHANNELS}
 
@@ -66,7 +82,7 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
         included, before it commits the input's offsets."""
         await app.producer.send(topic, key, value, partition=None, timestamp=None, headers=None)
 
-    shop = Shop(settings.shop_name, settings.shop_url)
+    policy = policy_from(settings)
 
     async def reject(message: EventT, reason: str) -> None:
         record = dead_letter(
@@ -89,6 +105,9 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
         updated: Profile | None = known
         if isinstance(data, CustomerUpserted):
             updated = apply_customer(known, data)
+            said = apply_consent(preferences.get(key), data)
+            if said is not None and said != preferences.get(key):
+                preferences[key] = said
         elif isinstance(data, WebpushSubscribed):
             updated = apply_subscription(known, data)
         elif isinstance(data, PreferencesUpdated):
@@ -109,9 +128,35 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
         if updated is not known and updated is not None:
             customers[key] = updated
 
+    async def act(key: str, outcome: Outcome) -> None:
+        if outcome.changed:
+            plans[key] = outcome.plan
+            due.set(key, next_due(outcome.plan))
+        for request in outcome.requests:
+            await emit(outputs[request.channel], key.encode(), encode(request))
+        for record in outcome.records:
+            await emit(topics.decisions, key.encode(), encode(record))
+
+    def context(key: str) -> Context:
+        return Context(customers.get(key), preferences.get(key), policy, clock())
+
+    @plans.on_recover
+    async def index_plans() -> None:
+        due.rebuild((key, next_due(plan)) for key, plan in plans.items())
+        log.info("%d customers have messages waiting", len(due))
+
+    @app.timer(settings.schedule_tick_s)
+    async def wake_due_customers() -> None:
+        for key in due.take(clock()):
+            await emit(topics.wakeups, key.encode(), b"{}")
+
     @app.agent(source)
     async def decide_for_customers(stream: faust.StreamT) -> None:
         async for message in stream.events():
+            if message.message.topic == topics.wakeups:
+                key = message.key.decode()
+                await act(key, on_wake(plans.get(key), context(key)))
+                continue
             try:
                 event = decode_event(message.value)
             except InvalidMessage as exc:
@@ -126,13 +171,7 @@ def create_app(settings: Settings, clock: Clock = lambda: datetime.now(UTC)) -> 
                     await emit(topics.orders, order_key, index_record(event))
             key = event.partitionkey
             update_state(key, event)
-            now = clock()
-            decisions = decide(event, customers.get(key), preferences.get(key), shop=shop, now=now)
-            for decision in decisions:
-                if decision.request is not None:
-                    await emit(outputs[decision.channel], key.encode(), encode(decision.request))
-            record = decision_record(event, decisions, now)
-            await emit(topics.decisions, key.encode(), encode(record))
+            await act(key, on_event(event, plans.get(key), context(key)))
 
     @app.agent(order_topic)
     async def resolve_orders(stream: faust.StreamT) -> None:

@@ -1,16 +1,24 @@
-"""Who hears what on which channel: pure functions from an event and known state."""
+"""Who hears what, on which channel, and when: pure functions from a message and known state.
+
+A message is what one event (or one scheduled reminder or review request) has to say. Per
+channel it is sent now, deferred to a later time (quiet hours, the marketing cap), or not
+sent, with the reason in plain words.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
 from typing import Any
 
 from schemas.common import Channel
-from schemas.decision import ChannelOutcome, DecisionRecord, Outcome
 from schemas.events import CloudEvent
 from schemas.notification import NotificationRequest, Recipient, notification_id
-from streams.profiles import DEFAULT_PREFERENCES, Preferences, Profile
+from streams.plans import Plan, booked
+from streams.policy import Policy
+from streams.profiles import Preferences, Profile
+from streams.timing import QuietHours, cap_until, quiet_until, zone
 
 CHANNEL_ORDER: tuple[Channel, ...] = ("email", "sms", "push")
 TRANSACTIONAL = frozenset(
@@ -25,7 +33,7 @@ TRANSACTIONAL = frozenset(
         "fulfillment.delayed",
     }
 )
-MARKETING = frozenset({"checkout.abandoned"})
+MARKETING = frozenset({"checkout.reminder", "review.request"})
 # What templates may say about the customer (personal, never contact details).
 CUSTOMER_FIELDS = (
     "first_name",
@@ -45,31 +53,145 @@ MISSING_CONTACT = {
 
 
 @dataclass(frozen=True)
-class Shop:
-    """What templates need to know about the shop."""
+class Message:
+    """What one event or scheduled message says: a template and whom it is about.
 
-    name: str
-    url: str
+    subject, channel and template give the notification id, so the same message decided
+    again (a redelivered event, a schedule fired twice) is recognizably the same message.
+    """
+
+    event: CloudEvent
+    template: str
+    subject: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    channels: tuple[Channel, ...] = CHANNEL_ORDER
+
+    @property
+    def category(self) -> str:
+        """transactional or marketing."""
+        return category_of(self.template) or "marketing"
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome for one channel: a request to send, or the reason nothing is sent."""
+    """One channel's outcome: a request to send now, a later time, or why nothing is sent."""
 
     channel: Channel
+    notification_id: str
     request: NotificationRequest | None = None
     suppressed: str | None = None
-    note: str | None = None
-    unreachable: bool = False  # chosen, but no usable contact point on this channel
+    deferred: datetime | None = None
+    note: str | None = None  # why it was deferred, or that it went by email instead
+    unreachable: bool = False  # chosen explicitly, but no usable contact point on this channel
 
 
-def category_of(event_type: str) -> str | None:
-    """transactional, marketing, or None for events that never notify."""
-    if event_type in TRANSACTIONAL:
+def category_of(template: str) -> str | None:
+    """transactional, marketing, or None for events that are not messages themselves."""
+    if template in TRANSACTIONAL:
         return "transactional"
-    if event_type in MARKETING:
+    if template in MARKETING:
         return "marketing"
     return None
+
+
+def message_for(event: CloudEvent) -> Message | None:
+    """The message an event says right away, if it is one (order and delivery news)."""
+    if event.type not in TRANSACTIONAL:
+        return None
+    return Message(event, event.type, event.id)
+
+
+def switch(
+    prefs: Preferences | None, profile: Profile, category: str, channel: Channel
+) -> tuple[bool, str | None, bool]:
+    """Whether the customer gets this category on this channel: (on, why not, chosen).
+
+    What the customer said wins (a preferences event, or the shop's consent fields, which
+    are recorded as preferences). Unsaid: order news by email, and by web push once a
+    browser subscribed; SMS only when chosen; marketing never without consent.
+    """
+    said = (prefs or {}).get(category, {}).get(channel)
+    off = f"{CHANNEL_WORDS[channel]} is off for {CATEGORY_WORDS[category]}"
+    if said is not None:
+        return bool(said), None if said else off, bool(said)
+    if category == "marketing":
+        return False, f"no consent to marketing by {CHANNEL_WORDS[channel]}", False
+    if channel == "email":
+        return True, None, False
+    if channel == "push" and profile.get("push_subscriptions"):
+        return True, None, False
+    return False, off, False
+
+
+def quiet_hours(prefs: Preferences | None, policy: Policy) -> QuietHours:
+    """The customer's own quiet hours if they set them, else the shop's."""
+    own = (prefs or {}).get("quiet_hours")
+    if own:
+        return QuietHours(time.fromisoformat(own["start"]), time.fromisoformat(own["end"]))
+    return policy.quiet
+
+
+def decide(
+    message: Message,
+    profile: Profile | None,
+    prefs: Preferences | None,
+    plan: Plan,
+    *,
+    policy: Policy,
+    now: datetime,
+) -> list[Decision]:
+    """Decide, per channel, whether and when this message reaches its customer."""
+    profile = profile or {}
+    category = message.category
+    decisions = []
+    for channel in message.channels:
+        nid = notification_id(message.subject, channel, message.template)
+        on, why_not, chosen = switch(prefs, profile, category, channel)
+        if not on:
+            decisions.append(Decision(channel, nid, suppressed=why_not))
+            continue
+        recipient = _recipient(channel, profile)
+        if recipient is None:
+            missing = _missing(channel, profile)
+            decisions.append(Decision(channel, nid, suppressed=missing, unreachable=chosen))
+            continue
+        wait = _wait(message, channel, nid, profile, prefs, plan, policy, now)
+        if wait is not None:
+            decisions.append(Decision(channel, nid, deferred=wait[0], note=wait[1]))
+            continue
+        request = _request(message, channel, nid, recipient, profile, policy, now)
+        decisions.append(Decision(channel, nid, request=request))
+    if category == "transactional" and message.channels == CHANNEL_ORDER:
+        return _fall_back_to_email(decisions, message, profile, policy, now)
+    return decisions
+
+
+def _wait(
+    message: Message,
+    channel: Channel,
+    nid: str,
+    profile: Profile,
+    prefs: Preferences | None,
+    plan: Plan,
+    policy: Policy,
+    now: datetime,
+) -> tuple[datetime, str] | None:
+    """Until when a message must wait, and why; None when it may go now."""
+    waits = []
+    if channel in ("sms", "push"):
+        quiet = quiet_hours(prefs, policy)
+        tz = zone(profile.get("timezone"))
+        until = quiet_until(now, tz, quiet)
+        if until is not None:
+            waits.append((until, f"quiet hours ({quiet.describe()} {tz.key})"))
+    if message.category == "marketing":
+        taken = booked(plan, channel, besides=nid)
+        until = cap_until(taken, now, cap=policy.cap, period=policy.cap_period)
+        if until is not None:
+            hours = round(policy.cap_period.total_seconds() / 3600, 1)
+            by = CHANNEL_WORDS[channel]
+            waits.append((until, f"at most {policy.cap} offer or reminder by {by} per {hours:g} h"))
+    return max(waits) if waits else None
 
 
 def _recipient(channel: Channel, profile: Profile) -> Recipient | None:
@@ -84,41 +206,6 @@ def _recipient(channel: Channel, profile: Profile) -> Recipient | None:
     return None
 
 
-def decide(
-    event: CloudEvent,
-    profile: Profile | None,
-    prefs: Preferences | None,
-    *,
-    shop: Shop,
-    now: datetime,
-) -> list[Decision]:
-    """Decide, per channel, whether this event becomes a message for its customer."""
-    category = category_of(event.type)
-    if category is None:
-        return []
-    prefs = prefs or DEFAULT_PREFERENCES
-    profile = profile or {}
-    decisions = []
-    for channel in CHANNEL_ORDER:
-        if not prefs[category].get(channel, False):
-            off = f"{CHANNEL_WORDS[channel]} is off for {CATEGORY_WORDS[category]}"
-            decisions.append(Decision(channel, suppressed=off))
-            continue
-        if category == "marketing" and not profile.get("accepts_marketing"):
-            decisions.append(Decision(channel, suppressed="no consent to marketing"))
-            continue
-        recipient = _recipient(channel, profile)
-        if recipient is None:
-            missing = _missing(channel, profile)
-            decisions.append(Decision(channel, suppressed=missing, unreachable=True))
-            continue
-        request = _request(event, channel, recipient, profile, shop, now)
-        decisions.append(Decision(channel, request=request))
-    if category == "transactional":
-        return _fall_back_to_email(decisions, event, profile, shop, now)
-    return decisions
-
-
 def _missing(channel: Channel, profile: Profile) -> str:
     invalid = profile.get("phone_invalid")
     if channel == "sms" and invalid:
@@ -127,45 +214,46 @@ def _missing(channel: Channel, profile: Profile) -> str:
 
 
 def _fall_back_to_email(
-    decisions: list[Decision], event: CloudEvent, profile: Profile, shop: Shop, now: datetime
+    decisions: list[Decision], message: Message, profile: Profile, policy: Policy, now: datetime
 ) -> list[Decision]:
     """Order news the customer chose to get by SMS or push, which cannot reach them there,
     goes by email instead (when nothing else reaches them and they have an address)."""
-    if any(d.request is not None for d in decisions):
+    if any(d.request is not None or d.deferred is not None for d in decisions):
         return decisions
-    failed = [
-        d
-        for d in decisions
-        if d.channel != "email"
-        and d.suppressed
-        and not d.suppressed.endswith(" is off for " + CATEGORY_WORDS["transactional"])
-    ]
+    failed = [d for d in decisions if d.channel != "email" and d.unreachable]
     recipient = _recipient("email", profile)
     if not failed or recipient is None:
         return decisions
     why = "; ".join(f"{CHANNEL_WORDS[d.channel]}: {d.suppressed}" for d in failed)
-    request = _request(event, "email", recipient, profile, shop, now)
-    email = Decision("email", request=request, note=f"by email instead ({why})")
+    nid = notification_id(message.subject, "email", message.template)
+    request = _request(message, "email", nid, recipient, profile, policy, now)
+    email = Decision("email", nid, request=request, note=f"by email instead ({why})")
     return [email if d.channel == "email" else d for d in decisions]
 
 
 def _request(
-    event: CloudEvent,
+    message: Message,
     channel: Channel,
+    nid: str,
     recipient: Recipient,
     profile: Profile,
-    shop: Shop,
+    policy: Policy,
     now: datetime,
 ) -> NotificationRequest:
+    event = message.event
+    customer = {k: profile.get(k) for k in CUSTOMER_FIELDS}
+    if message.template == "order.placed":
+        customer["points_earned"] = _points_of(profile, event.data.order_id)  # type: ignore[attr-defined]
     data: dict[str, Any] = {
-        "shop": {"name": shop.name, "url": shop.url},
-        "customer": {k: profile.get(k) for k in CUSTOMER_FIELDS},
+        "shop": {"name": policy.shop.name, "url": policy.shop.url},
+        "customer": customer,
         "event": event.data.model_dump(mode="json", exclude_none=True),  # type: ignore[attr-defined]
+        **message.extra,
     }
     return NotificationRequest(
-        notification_id=notification_id(event.id, channel, event.type),
+        notification_id=nid,
         channel=channel,
-        template=event.type,
+        template=message.template,
         language=profile.get("language") or "en",
         customer_id=event.data.customer_id,  # type: ignore[attr-defined]
         event_id=event.id,
@@ -177,39 +265,6 @@ def _request(
     )
 
 
-def decision_record(event: CloudEvent, decisions: list[Decision], now: datetime) -> DecisionRecord:
-    """The record of what was decided about an event, for the decisions topic."""
-    channels = tuple(
-        ChannelOutcome(
-            channel=d.channel,
-            outcome="sent" if d.request is not None else "suppressed",
-            reason=d.suppressed or d.note,
-            notification_id=d.request.notification_id if d.request is not None else None,
-        )
-        for d in decisions
-    )
-    if channels:
-        return _record(event, now, channels=channels)
-    reason = "not a message for the customer (it updates what we know)"
-    return _record(event, now, outcome="suppressed", reason=reason)
-
-
-def held_record(
-    event: CloudEvent, outcome: Outcome, reason: str | None, now: datetime
-) -> DecisionRecord:
-    """The record of an order event held back before any channel was considered."""
-    return _record(event, now, outcome=outcome, reason=reason)
-
-
-def _record(event: CloudEvent, now: datetime, **outcome: Any) -> DecisionRecord:
-    data = event.data  # type: ignore[attr-defined]
-    return DecisionRecord(
-        at=now,
-        event_id=event.id,
-        event_type=event.type,
-        event_time=event.time,
-        customer_id=getattr(data, "customer_id", None),
-        order_id=getattr(data, "order_id", None),
-        order_number=getattr(data, "order_number", None),
-        **outcome,
-    )
+def _points_of(profile: Profile, order_id: str) -> int | None:
+    orders = profile.get("recent_orders") or []
+    return next((o.get("points") for o in orders if o.get("order_id") == order_id), None)

@@ -25,13 +25,10 @@ from schemas.events import (
 from streams.contacts import is_timezone, read_phone, resolve_timezone
 
 Profile = dict[str, Any]
-Preferences = dict[str, dict[str, bool]]
-
-# What a customer gets before saying anything: order and shipping news by email only.
-DEFAULT_PREFERENCES: Preferences = {
-    "transactional": {"email": True, "sms": False, "push": False},
-    "marketing": {"email": False, "sms": False, "push": False},
-}
+# Only what the customer (or the shop's consent fields) said: {"transactional": {"sms": True},
+# "marketing": {"email": False}, "quiet_hours": {"start": "22:00", "end": "07:00"}}. What was
+# never said is decided by streams/decide.py switch().
+Preferences = dict[str, dict[str, Any]]
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "language")
 MAX_PUSH_SUBSCRIPTIONS = 5
 MAX_RAW_PHONE = 100
@@ -100,11 +97,32 @@ def apply_subscription(profile: Profile | None, data: WebpushSubscribed) -> Prof
 
 def apply_preferences(prefs: Preferences | None, data: PreferencesUpdated) -> Preferences:
     """Fold a preferences.updated event in: only the channels it names change."""
-    merged = {cat: dict(switches) for cat, switches in (prefs or DEFAULT_PREFERENCES).items()}
+    merged = {key: dict(value) for key, value in (prefs or {}).items()}
     for category in ("transactional", "marketing"):
         switches: ChannelSwitches | None = getattr(data, category)
         if switches is not None:
-            merged[category].update(switches.model_dump(exclude_none=True))
+            said = switches.model_dump(exclude_none=True)
+            merged[category] = {**merged.get(category, {}), **said}
+    if data.quiet_hours is not None:
+        merged["quiet_hours"] = data.quiet_hours.model_dump()
+    return merged
+
+
+def apply_consent(prefs: Preferences | None, data: CustomerUpserted) -> Preferences | None:
+    """The shop's consent fields are the customer's latest word on marketing by email and
+    SMS: recorded as preferences, so a later unsubscribe in the shop switches them off."""
+    said = {
+        channel: value
+        for channel, value in (
+            ("email", data.accepts_marketing),
+            ("sms", data.accepts_sms_marketing),
+        )
+        if value is not None
+    }
+    if not said:
+        return prefs
+    merged = {key: dict(value) for key, value in (prefs or {}).items()}
+    merged["marketing"] = {**merged.get("marketing", {}), **said}
     return merged
 
 

@@ -6,8 +6,8 @@ Keys it keeps in the profile (all JSON; money as decimal strings, times as ISO 8
 - lifetime_spend: {"EUR": "52.30"}, per currency, net of refunds and cancellations;
 - first_order_at, last_order_at: when an order was first and last placed (cancelled included);
 - loyalty_points: the balance, never negative; loyalty_tier: the highest tier it reaches;
-- recent_orders: the last RECENT orders, {order_id, currency, total, refunded, points,
-  cancelled}, where points is what the order still holds;
+- recent_orders: the last RECENT orders, {order_id, number, items, currency, total, refunded,
+  points, cancelled}, where items are [{sku, name}] and points is what the order still holds;
 - recent_refunds: the ids of the last RECENT refunds applied.
 
 The pipeline consumes at least once: an order, refund or cancellation applied again is
@@ -29,6 +29,7 @@ from streams.loyalty import Rate, points_for, tier_for
 from streams.profiles import Profile, new_profile
 
 RECENT = 50
+MAX_ITEMS = 20  # lines kept per order: what review requests ask about, never suggested again
 
 
 def apply_order(
@@ -47,6 +48,8 @@ def apply_order(
     points = points_for(total, points_per_unit)
     order = {
         "order_id": data.order_id,
+        "number": data.order_number,
+        "items": [{"sku": i.sku, "name": i.name} for i in data.items[:MAX_ITEMS]],
         "currency": data.currency,
         "total": data.total,
         "refunded": "0",

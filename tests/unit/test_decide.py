@@ -5,22 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from deciding import decide_now
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aftercart.sample_shop import CUSTOMERS, _order_data
 from schemas.codec import new_event
-from schemas.events import CloudEvent, PreferencesUpdated, WebpushSubscribed
+from schemas.events import CloudEvent, CustomerUpserted, PreferencesUpdated, WebpushSubscribed
 from schemas.notification import notification_id
-from streams.decide import Shop, decide, decision_record
+from streams.decide import message_for
 from streams.profiles import (
-    DEFAULT_PREFERENCES,
+    apply_consent,
     apply_contact,
     apply_preferences,
     apply_subscription,
 )
+from streams.records import decision_record
 
-SHOP = Shop("Test Shop", "https://shop.example")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SUB = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh": "k", "auth": "a"}}
 PROFILE: dict[str, Any] = {
@@ -48,9 +49,7 @@ def sent(decisions: list[Any]) -> dict[str, Any]:
 
 
 def test_a_customer_who_chose_all_three_channels_gets_all_three() -> None:
-    decisions = decide(
-        event("order.placed"), PROFILE, prefs(sms=True, push=True), shop=SHOP, now=NOW
-    )
+    decisions = decide_now(event("order.placed"), PROFILE, prefs(sms=True, push=True))
     requests = sent(decisions)
     assert set(requests) == {"email", "sms", "push"}
     assert requests["email"].recipient.email == "aino@example.fi"
@@ -60,51 +59,51 @@ def test_a_customer_who_chose_all_three_channels_gets_all_three() -> None:
     assert requests["email"].data["customer"]["first_name"] == "Aino"
 
 
-def test_by_default_order_news_goes_by_email_only() -> None:
-    assert set(sent(decide(event("order.paid"), PROFILE, None, shop=SHOP, now=NOW))) == {"email"}
+def test_by_default_order_news_goes_by_email_and_by_push_once_a_browser_subscribed() -> None:
+    unsubscribed = {**PROFILE, "push_subscriptions": []}
+    assert set(sent(decide_now(event("order.paid"), unsubscribed, None))) == {"email"}
+    assert set(sent(decide_now(event("order.paid"), PROFILE, None))) == {"email", "push"}
 
 
 def test_sms_is_suppressed_without_a_phone_number() -> None:
     profile = {**PROFILE, "phone": None}
-    decisions = decide(event("order.paid"), profile, prefs(sms=True), shop=SHOP, now=NOW)
+    decisions = decide_now(event("order.paid"), profile, prefs(sms=True))
     reasons = {d.channel: d.suppressed for d in decisions}
     assert reasons["sms"] == "no mobile number"
-    assert set(sent(decisions)) == {"email"}
+    assert set(sent(decisions)) == {"email", "push"}
 
 
 def test_an_unknown_customer_is_reached_through_the_contact_on_the_order() -> None:
     placed = event("order.placed", customer={"email": "new@example.com", "first_name": "Uma"})
     profile = apply_contact(None, placed.data)  # type: ignore[attr-defined]
-    requests = sent(decide(placed, profile, None, shop=SHOP, now=NOW))
+    requests = sent(decide_now(placed, profile, None))
     assert requests["email"].recipient.email == "new@example.com"
 
 
 def test_an_unknown_customer_without_contact_gets_an_explained_suppression() -> None:
-    decisions = decide(event("order.paid"), None, None, shop=SHOP, now=NOW)
+    decisions = decide_now(event("order.paid"), None, None)
     assert [(d.channel, d.suppressed) for d in decisions if d.channel == "email"] == [
         ("email", "no email address")
     ]
 
 
 def test_checkout_reminders_need_marketing_consent() -> None:
-    marketing = apply_preferences(
-        None,
-        PreferencesUpdated(customer_id="c1", marketing={"email": True}),  # type: ignore[arg-type]
-    )
     abandoned = event("checkout.abandoned")
-    assert sent(decide(abandoned, PROFILE, marketing, shop=SHOP, now=NOW)) == {}
-    consenting = {**PROFILE, "accepts_marketing": True}
-    assert set(sent(decide(abandoned, consenting, marketing, shop=SHOP, now=NOW))) == {"email"}
+    assert sent(decide_now(abandoned, PROFILE, None)) == {}
+    consented = apply_consent(None, CustomerUpserted(customer_id="c1", accepts_marketing=True))
+    assert set(sent(decide_now(abandoned, PROFILE, consented))) == {"email"}
+    said_no = apply_consent(consented, CustomerUpserted(customer_id="c1", accepts_marketing=False))
+    assert sent(decide_now(abandoned, PROFILE, said_no)) == {}
 
 
-def test_state_events_send_nothing() -> None:
+def test_state_events_are_not_messages() -> None:
     upserted = new_event("customer.upserted", {"customer_id": "c1"}, source="t")
-    assert decide(upserted, PROFILE, None, shop=SHOP, now=NOW) == []
+    assert message_for(upserted) is None
 
 
 def test_notification_ids_are_deterministic_per_event_and_channel() -> None:
-    first = sent(decide(event("order.paid"), PROFILE, prefs(sms=True), shop=SHOP, now=NOW))
-    again = sent(decide(event("order.paid"), PROFILE, prefs(sms=True), shop=SHOP, now=NOW))
+    first = sent(decide_now(event("order.paid"), PROFILE, prefs(sms=True)))
+    again = sent(decide_now(event("order.paid"), PROFILE, prefs(sms=True)))
     assert first["email"].notification_id == again["email"].notification_id
     assert first["email"].notification_id != first["sms"].notification_id
 
@@ -115,8 +114,8 @@ def test_preferences_change_only_the_channels_named() -> None:
         once,
         PreferencesUpdated(customer_id="c1", transactional={"email": False}),  # type: ignore[arg-type]
     )
-    assert twice["transactional"] == {"email": False, "sms": True, "push": False}
-    assert DEFAULT_PREFERENCES["transactional"]["email"] is True  # the default is untouched
+    assert twice["transactional"] == {"email": False, "sms": True}
+    assert once["transactional"] == {"sms": True}  # the earlier value is untouched
 
 
 def test_a_resubscribed_browser_is_kept_once() -> None:
@@ -137,18 +136,17 @@ NOTIFYING = st.sampled_from(
 )
 
 
-@given(type_name=NOTIFYING, transactional=SWITCHES, marketing=SWITCHES, consent=st.booleans())
+@given(type_name=NOTIFYING, transactional=SWITCHES, marketing=SWITCHES)
 def test_a_channel_switched_off_never_receives_and_marketing_needs_consent(
-    type_name: str, transactional: dict[str, bool], marketing: dict[str, bool], consent: bool
+    type_name: str, transactional: dict[str, bool], marketing: dict[str, bool]
 ) -> None:
     chosen = {"transactional": transactional, "marketing": marketing}
-    profile = {**PROFILE, "accepts_marketing": consent}
-    requests = sent(decide(event(type_name), profile, chosen, shop=SHOP, now=NOW))
+    requests = sent(decide_now(event(type_name), PROFILE, chosen))
     category = "marketing" if type_name == "checkout.abandoned" else "transactional"
     for channel in requests:
         assert chosen[category][channel]
-    if category == "marketing" and not consent:
-        assert requests == {}
+    if category == "marketing":
+        assert sent(decide_now(event(type_name), PROFILE, {"transactional": transactional})) == {}
 
 
 def test_the_decision_record_says_per_channel_what_happened_and_why() -> None:
@@ -164,7 +162,7 @@ def test_the_decision_record_says_per_channel_what_happened_and_why() -> None:
         source="test",
     )
     profile = {"customer_id": "c1", "email": "c1@example.com", "push_subscriptions": []}
-    decisions = decide(event, profile, None, shop=SHOP, now=NOW)
+    decisions = decide_now(event, profile, None)
     record = decision_record(event, decisions, NOW)
     by_channel = {c.channel: c for c in record.channels}
     assert by_channel["email"].outcome == "sent"
@@ -182,7 +180,7 @@ def test_order_news_for_an_unusable_phone_goes_by_email_and_says_so() -> None:
         "phone_invalid": {"raw": "09 123 4567", "reason": "not a mobile number"},
     }
     sms_only = {"transactional": {"email": False, "sms": True, "push": False}, "marketing": {}}
-    decisions = decide(event("order.paid"), profile, sms_only, shop=SHOP, now=NOW)
+    decisions = decide_now(event("order.paid"), profile, sms_only)
     by_channel = {d.channel: d for d in decisions}
     # Then the payment confirmation goes by email, and the decision says why
     assert by_channel["email"].request is not None
@@ -198,7 +196,7 @@ def test_no_fallback_when_the_customer_turned_the_channel_off_or_for_marketing()
         "transactional": {"email": False, "sms": False, "push": False},
         "marketing": {"email": False, "sms": True, "push": False},
     }
-    paid = decide(event("order.paid"), profile, nothing, shop=SHOP, now=NOW)
+    paid = decide_now(event("order.paid"), profile, nothing)
     assert all(d.request is None for d in paid)  # switched off is respected
-    reminder = decide(event("checkout.abandoned"), profile, nothing, shop=SHOP, now=NOW)
+    reminder = decide_now(event("checkout.abandoned"), profile, nothing)
     assert all(d.request is None for d in reminder)  # marketing never falls back

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from deciding import decide_now
+
 from aftercart.explain import matches, timeline
 from schemas.codec import new_event
 from schemas.decision import DecisionRecord
-from streams.decide import Shop, decide, decision_record, held_record
+from streams.records import decision_record, held_record
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-SHOP = Shop("Shop", "https://shop.example")
 ORDER = {
     "customer_id": "shop.example/customers/7",
     "order_id": "shop.example/orders/1001",
@@ -34,7 +35,7 @@ def records() -> list[DecisionRecord]:
         time=NOW.replace(hour=13),
     )
     return [
-        decision_record(placed, decide(placed, profile, None, shop=SHOP, now=NOW), NOW),
+        decision_record(placed, decide_now(placed, profile, None), NOW),
         held_record(refund, "waiting", "waiting for order shop.example/orders/1001", NOW),
     ]
 

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
+from deciding import decide_now
 from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas.codec import new_event
 from schemas.events import CheckoutUpdated, CustomerUpserted, OrderPlaced, PreferencesUpdated
 from streams.contacts import TEXTABLE
-from streams.decide import Shop, decide
 from streams.profiles import Profile, apply_contact, apply_customer, apply_preferences
 
 
@@ -106,7 +106,7 @@ def test_a_customer_whose_number_is_a_landline_gets_no_sms() -> None:
         source="test",
     )
     now = datetime(2026, 11, 23, tzinfo=UTC)
-    decisions = decide(event, profile, prefs, shop=Shop("S", "https://s.example"), now=now)
+    decisions = decide_now(event, profile, prefs, now)
     sms = next(d for d in decisions if d.channel == "sms")
     assert sms.request is None
     assert sms.suppressed

@@ -1,0 +1,58 @@
+"""The shop's messaging rules, built once from settings and handed to the pure decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aftercart.settings import Settings
+from streams.timing import QuietHours
+
+
+@dataclass(frozen=True)
+class Shop:
+    """What templates need to know about the shop."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A second-purchase incentive for first-time buyers who accept marketing."""
+
+    code: str
+    percent: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Timing, caps and personal extras, as the shop configured them."""
+
+    shop: Shop
+    quiet: QuietHours
+    cap: int = 1
+    cap_period: timedelta = timedelta(hours=24)
+    review_after: timedelta = timedelta(days=7)
+    reminders: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=24))
+    recommendations: int = 3
+    offer: Offer | None = None
+    points_per_unit: float = 1.0
+
+
+def policy_from(settings: Settings) -> Policy:
+    """The policy the settings describe."""
+    offer = None
+    if settings.second_purchase_code:
+        offer = Offer(settings.second_purchase_code, settings.second_purchase_percent)
+    return Policy(
+        shop=Shop(settings.shop_name, settings.shop_url),
+        quiet=QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
+        cap=settings.marketing_cap,
+        cap_period=timedelta(hours=settings.marketing_cap_h),
+        review_after=timedelta(days=settings.review_after_days),
+        reminders=tuple(timedelta(hours=h) for h in sorted(settings.checkout_reminders_h)),
+        recommendations=settings.recommendations,
+        offer=offer,
+        points_per_unit=settings.loyalty_points_per_unit,
+    )
