@@ -7,6 +7,7 @@ and why) and prints the matching records as a timeline in plain words.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from broker.reading import read_topic
 from schemas.decision import ChannelOutcome, DecisionRecord
@@ -22,6 +23,8 @@ EVENT_WORDS = {
     "fulfillment.delayed": "delivery delayed",
     "checkout.updated": "checkout started or changed",
     "checkout.abandoned": "checkout abandoned",
+    "checkout.reminder": "checkout reminder",
+    "review.request": "review request",
     "customer.upserted": "customer details",
     "preferences.updated": "preferences changed",
     "webpush.subscribed": "web push subscription",
@@ -71,13 +74,18 @@ def timeline(records: Iterable[DecisionRecord], subject: str) -> list[str]:
     for record in found:
         lines.append(_headline(record))
         if record.outcome is not None:
-            lines.append(f"    {OUTCOME_WORDS[record.outcome]}: {record.reason}")
+            until = f" until {_when(record.until)}" if record.until else ""
+            lines.append(f"    {OUTCOME_WORDS[record.outcome]}{until}: {record.reason}")
         lines += [_channel_line(c) for c in record.channels]
     return lines
 
 
+def _when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
 def _headline(record: DecisionRecord) -> str:
-    when = record.event_time.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    when = _when(record.event_time)
     what = EVENT_WORDS.get(record.event_type, record.event_type)
     order = f", order {record.order_number}" if record.order_number else ""
     return f"{when}  {what}{order}"
@@ -90,5 +98,5 @@ def _channel_line(outcome: ChannelOutcome) -> str:
         note = f", {outcome.reason}" if outcome.reason else ""
         return f"    {channel:<9} {words} (notification {outcome.notification_id}){note}"
     detail = f": {outcome.reason}" if outcome.reason else ""
-    until = f" until {outcome.until.isoformat()}" if outcome.until else ""
+    until = f" until {_when(outcome.until)}" if outcome.until else ""
     return f"    {channel:<9} {words}{until}{detail}"

@@ -13,6 +13,7 @@ from schemas.notification import notification_id
 from streams.decide import category_of
 
 SOURCE = "https://shop.example/aftercart-demo"
+ABANDONED_AGO = timedelta(hours=2)
 Subscribe = Callable[[str], dict[str, Any]]
 
 
@@ -189,17 +190,27 @@ def build(subscribe: Subscribe, start: datetime | None = None) -> SampleRun:
             },
         )
         chosen = {ch: ch in c.channels for ch in ("email", "sms", "push")}
-        prefs: dict[str, Any] = {"customer_id": c.id, "transactional": chosen}
+        # Quiet hours off: the sample's texts arrive whatever the hour the demo runs at
+        # (`aftercart explain` shows quiet hours at work in the Shopify story).
+        quiet = {"start": "00:00", "end": "00:00"}
+        prefs: dict[str, Any] = {"customer_id": c.id, "transactional": chosen, "quiet_hours": quiet}
         if c.accepts_marketing:
             prefs["marketing"] = chosen
         add("preferences.updated", prefs)
         if "push" in c.channels:
             add("webpush.subscribed", {"customer_id": c.id, "subscription": subscribe(c.id)})
         for event_type in c.story:
-            event = add(
-                event_type,
-                {k: v for k, v in _order_data(c, event_type, n).items() if v is not None},
-            )
+            data = {k: v for k, v in _order_data(c, event_type, n).items() if v is not None}
+            if event_type == "checkout.abandoned":
+                # Left two hours ago: its first reminder is due as soon as the pipeline sees it.
+                event = new_event(event_type, data, source=SOURCE, time=clock - ABANDONED_AGO)
+                run.events.append(event)
+                for channel in c.channels:
+                    subject = f"checkout:{data['checkout_id']}:1"
+                    nid = notification_id(subject, channel, "checkout.reminder")
+                    run.expected[nid] = Expected(c, channel, "checkout.reminder")
+                continue
+            event = add(event_type, data)
             if category_of(event_type) is None:
                 continue
             for channel in c.channels:

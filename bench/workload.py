@@ -31,6 +31,9 @@ class BenchCustomer:
     channels: tuple[str, ...]
 
 
+NO_QUIET_HOURS = {"start": "00:00", "end": "00:00"}
+
+
 def customers(count: int, seed: int = 7) -> list[BenchCustomer]:
     """`count` customers with the channel mix above."""
     rng = random.Random(seed)
@@ -58,11 +61,10 @@ def setup_events(
             )
         )
         chosen = {ch: ch in c.channels for ch in ("email", "sms", "push")}
-        events.append(
-            new_event(
-                "preferences.updated", {"customer_id": c.id, "transactional": chosen}, source=SOURCE
-            )
-        )
+        # No quiet hours: every message is due now whatever the hour the bench runs at (the
+        # rules are still evaluated for each message).
+        prefs = {"customer_id": c.id, "transactional": chosen, "quiet_hours": NO_QUIET_HOURS}
+        events.append(new_event("preferences.updated", prefs, source=SOURCE))
         if "push" in c.channels:
             events.append(
                 new_event(

@@ -58,15 +58,16 @@ def quiet_until(now: datetime, tz: ZoneInfo, quiet: QuietHours) -> datetime | No
 
 
 def cap_until(
-    sent: Sequence[datetime], now: datetime, *, cap: int, period: timedelta
+    booked: Sequence[datetime], now: datetime, *, cap: int, period: timedelta
 ) -> datetime | None:
     """When another message fits under the cap (UTC), or None when one fits now.
 
-    `sent` are the times other messages of the same kind went out or are booked to go out
-    (a message deferred by the cap books its slot, so two deferred ones do not collide). At
-    most `cap` may fall within a `period`; the next waits until the cap-th latest leaves it.
+    `booked` are the times other messages of the same kind went out or are booked to go out
+    (a message deferred by the cap books its slot, so two deferred ones do not collide). A
+    time fits when fewer than `cap` bookings lie within `period` of it, before or after.
     """
-    recent = sorted(t for t in sent if t > now - period)
-    if len(recent) < cap:
-        return None
-    return recent[-cap] + period
+    for candidate in [now, *sorted(b + period for b in booked if b + period > now)]:
+        near = sum(1 for b in booked if abs(b - candidate) < period)
+        if near < cap:
+            return None if candidate == now else candidate
+    raise AssertionError("unreachable: the latest booking plus a period always fits")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from deciding import decide_now
 
@@ -64,3 +64,16 @@ def test_a_refund_waiting_for_its_order_is_explained() -> None:
 
 def test_an_unknown_subject_says_nothing_was_decided() -> None:
     assert "nothing decided yet" in timeline(records(), "9999")[0]
+
+
+def test_waiting_and_cancelled_messages_read_in_plain_words() -> None:
+    from test_schedules import EVENING, Customer, event  # one story, told by the timing tests
+
+    customer = Customer()
+    customer.send(event("fulfillment.out_for_delivery", EVENING))
+    customer.send(event("fulfillment.delayed", EVENING + timedelta(hours=1)))
+    customer.send(event("fulfillment.delivered", EVENING + timedelta(hours=12)))
+    text = "\n".join(timeline(customer.records, "#1001"))
+    assert "SMS       deferred until 2026-11-24 06:00:00 UTC: quiet hours (21:00-08:00" in text
+    assert "out for delivery, order #1001\n    cancelled: by a delay notice" in text
+    assert "review request, order #1001\n    deferred until 2026-12-01 09:00:00 UTC: 7 days" in text
