@@ -26,6 +26,9 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
         web_enabled=False,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        # A worker that died (kill -9, a lost host) gives its partitions up after 10 s, not
+        # faust's default 60 s: its customers' messages wait that long at most.
+        broker_session_timeout=10.0,
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         producer_linger=0.01,

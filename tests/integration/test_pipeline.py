@@ -74,6 +74,8 @@ def customer(cid: str, *channels: str, sandbox: SandboxClient, **profile: Any) -
             {
                 "customer_id": cid,
                 "transactional": {c: c in channels for c in ("email", "sms", "push")},
+                # Texts arrive at any hour the tests run (quiet hours have their own tests).
+                "quiet_hours": {"start": "00:00", "end": "00:00"},
             },
             source="test",
         ),
