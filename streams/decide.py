@@ -111,16 +111,18 @@ def switch(
     browser subscribed; SMS only when chosen; marketing never without consent.
     """
     said = (prefs or {}).get(category, {}).get(channel)
-    off = f"{CHANNEL_WORDS[channel]} is off for {CATEGORY_WORDS[category]}"
+    words, what = CHANNEL_WORDS[channel], CATEGORY_WORDS[category]
     if said is not None:
-        return bool(said), None if said else off, bool(said)
+        return bool(said), None if said else f"{words} is switched off for {what}", bool(said)
     if category == "marketing":
-        return False, f"no consent to marketing by {CHANNEL_WORDS[channel]}", False
+        return False, f"no consent to marketing by {words}", False
     if channel == "email":
         return True, None, False
-    if channel == "push" and profile.get("push_subscriptions"):
-        return True, None, False
-    return False, off, False
+    if channel == "push":
+        if profile.get("push_subscriptions"):
+            return True, None, False
+        return False, MISSING_CONTACT["push"], False
+    return False, f"{words} was not chosen for {what}", False
 
 
 def quiet_hours(prefs: Preferences | None, policy: Policy) -> QuietHours:

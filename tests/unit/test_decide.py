@@ -168,7 +168,7 @@ def test_the_decision_record_says_per_channel_what_happened_and_why() -> None:
     assert by_channel["email"].outcome == "sent"
     assert by_channel["email"].notification_id == notification_id(event.id, "email", "order.paid")
     assert by_channel["sms"].outcome == "suppressed"
-    assert by_channel["sms"].reason == "SMS is off for order and delivery news"
+    assert by_channel["sms"].reason == "SMS was not chosen for order and delivery news"
     assert (record.customer_id, record.order_id, record.order_number) == ("c1", "o1", "#7")
 
 

@@ -51,8 +51,8 @@ def test_the_timeline_says_what_was_sent_what_was_not_and_why() -> None:
     text = "\n".join(timeline(records(), "#1001"))
     assert "order placed, order #1001" in text
     assert "email     sent (notification" in text
-    assert "SMS       not sent: SMS is off for order and delivery news" in text
-    assert "web push  not sent: web push is off for order and delivery news" in text
+    assert "SMS       not sent: SMS was not chosen for order and delivery news" in text
+    assert "web push  not sent: no push subscription" in text
     assert text.index("order placed") < text.index("refund")  # in event time order
 
 
