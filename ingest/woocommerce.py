@@ -4,7 +4,8 @@ WooCommerce sends the whole order on every change, not what changed. The order's
 where it stands; each status maps to the events it implies, and each event's id is derived from
 (store, order, what happened), so a status the order already had maps to the same event id and
 the gateway's de-duplication drops it: only a transition produces news. Refunds are read from
-the order's refunds list, one event per refund.
+the order's refunds list, one event per refund. A marketing opt-in stored on the order (order
+meta `marketing_opt_in`) comes with the placed order as the customer's consent.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ ORDER_TOPICS = ("order.created", "order.updated")
 # order created as pending is placed once it gets there.
 PLACED_ON_CREATE = {"pending", "on-hold", "processing", "completed"}
 PLACED_ON_UPDATE = {"on-hold", "processing"}
+OPT_IN_KEYS = ("marketing_opt_in", "_marketing_opt_in")
+YES, NO = {"yes", "1", "true", "on"}, {"no", "0", "false", "off"}
 COUNTRY = re.compile(r"[A-Za-z]{2}")  # anything else is left out, not refused
 
 
@@ -80,12 +83,32 @@ def map_webhook(hook: Webhook) -> Mapped:
     placed = PLACED_ON_CREATE if hook.topic == "order.created" else PLACED_ON_UPDATE
     if status in placed:
         events.append(_placed(hook, order, ref))
+        consent = _opt_in(order)
+        if consent is not None:
+            data = {"customer_id": ref["customer_id"], "accepts_marketing": consent}
+            key = f"orders/{ref['order_id']}/opt-in/{consent}"
+            events.append(hook.event("customer.upserted", data, key))
     for news in STATUS_EVENTS.get(status, ()):
         events.append(news(hook, order, ref))
     events += _refunds(hook, order, ref, status)
     if not events:
         return ignored(f"order status {status} carries no customer news")
     return Mapped(events)
+
+
+def _opt_in(order: Fields) -> bool | None:
+    """The buyer's marketing opt-in at checkout: WooCommerce has no field of its own, so a
+    checkout-field plugin stores it as order meta `marketing_opt_in` (or `_marketing_opt_in`),
+    "yes"/"no" (also 1/0, true/false). None when the order does not say."""
+    for meta in order.objects("meta_data"):
+        if meta.optional_text("key") in OPT_IN_KEYS:
+            value = meta.value.get("value")
+            said = str(value).strip().lower() if value is not None else ""
+            if said in YES:
+                return True
+            if said in NO:
+                return False
+    return None
 
 
 def _customer_id(hook: Webhook, order: Fields) -> str:

@@ -340,3 +340,17 @@ def test_any_json_payload_maps_or_is_refused_naming_a_field(topic: str, payload:
 @given(payload=damaged())
 def test_a_damaged_order_maps_or_is_refused_naming_a_field(topic: str, payload: Any) -> None:
     assert_mapped_or_refused(topic, payload)
+
+
+@pytest.mark.parametrize(("said", "consent"), [("yes", True), ("no", False), (1, True)])
+def test_a_marketing_opt_in_at_checkout_is_the_customers_consent(said: Any, consent: bool) -> None:
+    meta = [{"id": 1, "key": "marketing_opt_in", "value": said}]
+    events = mapped("order.created", sample(meta_data=meta)).events
+    upserts = [e for e in events if e.type == "customer.upserted"]
+    assert [(e.data.customer_id, e.data.accepts_marketing) for e in upserts] == [  # type: ignore[attr-defined]
+        (GUEST, consent)
+    ]
+
+
+def test_an_order_without_an_opt_in_says_nothing_about_consent() -> None:
+    assert "customer.upserted" not in types("order.created", sample())
