@@ -36,13 +36,45 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "fulfillment.out_for_delivery": _PARCEL,
     "fulfillment.delivered": {**_PARCEL, "delivered_at": "2026-11-27T14:03:00Z"},
     "fulfillment.delayed": {**_PARCEL, "reason": "weather", "new_estimated_delivery": "2026-11-30"},
-    "checkout.abandoned": {
+    "checkout.reminder": {
         "customer_id": "cust-aino",
         "checkout_id": "chk-1",
         "currency": "EUR",
         "total": "39.80",
         "items": _ITEMS[:1],
         "recovery_url": "https://shop.example/checkout/chk-1",
+    },
+    "review.request": {**_PARCEL, "delivered_at": "2026-11-27T14:03:00Z"},
+}
+# A first-time buyer: the points, offer and suggestions a real message carries when it has them.
+_CUSTOMER = {
+    "first_name": "Aino",
+    "last_name": "Virtanen",
+    "loyalty_points": 52,
+    "loyalty_tier": "bronze",
+    "order_count": 1,
+    "first_time_buyer": True,
+}
+_OFFER = {"code": "THANKS10", "percent": 10}
+_ALSO_BOUGHT = [
+    {"sku": "PLATE-03", "name": "Moomin plate"},
+    {"sku": "TOWEL-11", "name": "Linen tea towel"},
+]
+EXTRAS: dict[str, dict[str, Any]] = {
+    "order.placed": {
+        "customer": {**_CUSTOMER, "points_earned": 52},
+        "offer": _OFFER,
+        "recommendations": _ALSO_BOUGHT,
+    },
+    "fulfillment.delivered": {"offer": _OFFER, "recommendations": _ALSO_BOUGHT},
+    "checkout.reminder": {"reminder": 1},
+    "review.request": {
+        "order": {
+            "number": "#1001",
+            "items": [{"sku": i["sku"], "name": i["name"]} for i in _ITEMS],
+        },
+        "review_url": "https://shop.example/orders/ord-1/review",
+        "recommendations": _ALSO_BOUGHT,
     },
 }
 
@@ -57,7 +89,10 @@ def languages(templates: Path = TEMPLATES) -> list[str]:
 
 
 def sample_request(event_type: str, channel: str, language: str) -> NotificationRequest:
-    """A request for the sample customer, as the stream processor would build it."""
+    """A request for the sample customer, as the stream processor would build it.
+
+    event_type names the template: an event type, or a scheduled message (checkout.reminder,
+    review.request)."""
     if event_type not in SAMPLES:
         raise PreviewError(f"unknown event type {event_type!r}; choose from {', '.join(SAMPLES)}")
     if channel not in CHANNELS:
@@ -85,8 +120,9 @@ def sample_request(event_type: str, channel: str, language: str) -> Notification
         recipient=Recipient(email="aino@example.fi", phone="+358401234567", push=push),
         data={
             "shop": {"name": "Moomin Shop", "url": "https://shop.example"},
-            "customer": {"first_name": "Aino", "last_name": "Virtanen"},
+            "customer": _CUSTOMER,
             "event": SAMPLES[event_type],
+            **EXTRAS.get(event_type, {}),
         },
         created_at=when,
     )

@@ -3,8 +3,12 @@
 Templates live in `templates/<language>/<template>.txt.j2` (blocks `subject`, `text`, `sms`,
 `push_title`, `push_body`) and `<template>.html.j2` (the email HTML, autoescaped). A language
 without its own template falls back to its base language ("fi-FI" -> "fi"), then to English.
-`money()` and `| day` write amounts and days as Babel does for that language; an SMS is made
-to fit two segments (`sms_segments`), a push payload the 3,993 bytes a push message carries.
+`money()`, `number()`, `percent()` and `| day` write amounts, counts, percentages and days as
+Babel does for that language; an SMS is made to fit two segments (`sms_segments`), a push
+payload the 3,993 bytes a push message carries. Two optional blocks: `sms_optout`, the
+closing sentence of a marketing SMS that no shortening may cut, and `push_url`, where the
+notification leads when that is not the tracking, recovery or shop page.
+What each template reads from the request's data: templates/README.md.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -42,6 +46,8 @@ from schemas.notification import NotificationRequest
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEXT_BLOCKS = ("subject", "text", "sms", "push_title", "push_body")
+SMS_OPTOUT = "sms_optout"
+PUSH_URL = "push_url"
 # RFC 8291: 4,096 bytes on the wire minus the aes128gcm header, padding and tag.
 MAX_PUSH_PAYLOAD = 3_993
 # A link longer than this would crowd out the text; the notification then opens nothing.
@@ -51,6 +57,8 @@ _CODE_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 # Names a plain dict answers as attributes (`.items`, `.get`): Jinja must keep finding those.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 _FOUND_LIMIT = 1024  # (language, template, kind) lookups kept; languages are open-ended
+# Optional pieces leave blank lines behind in a text template; one is enough between paragraphs.
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")
 
 
 def money(amount: str, currency: str, locale: Locale | str = "en") -> str:
@@ -76,6 +84,23 @@ def day(value: str, locale: Locale | str = "en", form: str = "long") -> str:
     return format_date(parsed, "long", locale=locale)
 
 
+def number(value: int | str, locale: Locale | str = "en") -> str:
+    """A count as the locale writes it: en '1,234', fi '1 234' (a no-break space)."""
+    try:
+        return format_decimal(Decimal(str(value)), locale=locale)
+    except (InvalidOperation, ValueError, UnknownLocaleError):
+        return str(value)
+
+
+def percent(value: int | str, locale: Locale | str = "en") -> str:
+    """A percentage (10 for 10 %) as the locale writes it: en '10%', fi '10 %'."""
+    try:
+        share = Decimal(str(value)) / 100
+        return format_percent(share, locale=locale, decimal_quantization=False)
+    except (InvalidOperation, ValueError, UnknownLocaleError):
+        return f"{value}%"
+
+
 def link(value: str) -> str:
     """The URL if it is http(s), else '' (no javascript: or data: links in messages)."""
     return str(value) if urlsplit(str(value)).scheme in ("http", "https") else ""
@@ -97,11 +122,24 @@ def locale_of(language: str, template_language: str) -> Locale:
 # HTML, and a shop sells the same prices again and again: remember recent results.
 _money_cached = lru_cache(maxsize=4096)(money)
 _day_cached = lru_cache(maxsize=4096)(day)
+_number_cached = lru_cache(maxsize=4096)(number)
 
 
 @pass_context
 def _money(context: Context, amount: str, currency: str) -> str:
     return _money_cached(str(amount), str(currency), context.get("locale") or "en")
+
+
+# A shared macro imported without the caller's context (importing with it costs ~25 µs a
+# message) is handed the locale instead.
+@pass_context
+def _number(context: Context, value: int | str, locale: Locale | None = None) -> str:
+    return _number_cached(str(value), locale or context.get("locale") or "en")
+
+
+@pass_context
+def _percent(context: Context, value: int | str, locale: Locale | None = None) -> str:
+    return percent(value, locale or context.get("locale") or "en")
 
 
 @pass_context
@@ -148,6 +186,8 @@ class Renderer:
             cache_size=-1,  # a plain dict: the templates are few and never reloaded
         )
         self._env.globals["money"] = _money
+        self._env.globals["number"] = _number
+        self._env.globals["percent"] = _percent
         self._env.filters["day"] = _day
         self._env.filters["link"] = link
         self._default = default_language
@@ -181,17 +221,24 @@ class Renderer:
         def render(data: Mapping[str, Any]) -> str:
             return self._render(req, template, data, ("sms",))["sms"]
 
-        body = fit_sms(render, req.data)
+        ending = ""
+        if SMS_OPTOUT in template.blocks:
+            ending = self._render(req, template, req.data, (SMS_OPTOUT,))[SMS_OPTOUT]
+        body = fit_sms(render, req.data, ending=ending)
         return SmsMessage(notification_id=req.notification_id, to=req.recipient.phone, body=body)
 
     def push(self, req: NotificationRequest, ttl: int) -> PushMessage:
         """The web push for this request; its JSON payload fits a push message."""
         if req.recipient.push is None:
             raise MissingContact("push", f"no push subscription for {req.notification_id}")
-        blocks = self._blocks(req, ("push_title", "push_body"))
+        names: tuple[str, ...] = ("push_title", "push_body")
+        if PUSH_URL in self._template(req, "txt").blocks:
+            names += (PUSH_URL,)
+        blocks = self._blocks(req, names)
         event = req.data.get("event") or {}
         shop = req.data.get("shop") or {}
-        url = event.get("tracking_url") or event.get("recovery_url") or shop.get("url") or ""
+        url = blocks.get(PUSH_URL) or event.get("tracking_url") or event.get("recovery_url")
+        url = url or shop.get("url") or ""
         payload = {
             "notification_id": req.notification_id,
             "title": blocks["push_title"],
@@ -225,7 +272,7 @@ class Renderer:
             out = {b: "".join(template.blocks[b](context)).strip() for b in names}
         except _DATA_ERRORS as exc:
             raise _render_error(req, template, exc) from exc
-        return {b: v if b == "text" else _line(v) for b, v in out.items()}
+        return {b: _BLANK_LINES.sub("\n\n", v) if b == "text" else _line(v) for b, v in out.items()}
 
     def _template(self, req: NotificationRequest, kind: str) -> Template:
         """The template for the request's language, its base language or the default."""

@@ -88,24 +88,29 @@ def segments(text: str) -> int:
     return cost(text).segments
 
 
-def cut(text: str, max_segments: int = MAX_SEGMENTS) -> str:
-    """The longest prefix, ended at a word where one is near, that fits in max_segments."""
-    if segments(text) <= max_segments:
-        return text
+def cut(text: str, max_segments: int = MAX_SEGMENTS, keep: str = "") -> str:
+    """The longest prefix, ended at a word where one is near, that fits in max_segments;
+    followed by `keep` (an opt-out sentence), which is never cut."""
+    if segments(_joined(text, keep)) <= max_segments:
+        return _joined(text, keep)
     lo, hi = 0, len(text)
     while lo < hi:  # the cost only grows with the prefix, so bisect its length
         mid = (lo + hi + 1) // 2
-        if segments(_ended(text[:mid])) <= max_segments:
+        if segments(_joined(_ended(text[:mid]), keep)) <= max_segments:
             lo = mid
         else:
             hi = mid - 1
     head = text[:lo]
     space = head.rfind(" ")
-    return _ended(head[:space] if space > len(head) * 3 // 4 else head)
+    return _joined(_ended(head[:space] if space > len(head) * 3 // 4 else head), keep)
 
 
 def _ended(head: str) -> str:
     return head.rstrip(" ,;:-") + "."
+
+
+def _joined(text: str, ending: str) -> str:
+    return f"{text} {ending}" if text and ending else text or ending
 
 
 def gsm_letters(text: str) -> str:
@@ -147,6 +152,11 @@ def _shorter_words(text: str, limit: int) -> str:
     return (head[:space] if space > 0 else head).rstrip(" ,.-:")
 
 
+def drop_extras(draft: Draft) -> Draft:
+    """Without the points this order earned: good news, but the first thing to give up."""
+    return replace(draft, data=_with(draft.data, "customer", points_earned=None))
+
+
 def trim_names(draft: Draft) -> Draft:
     """Shop name to 20 characters; a first name over 15 is left out rather than cut."""
     data = draft.data
@@ -182,8 +192,9 @@ def drop_tracking(draft: Draft) -> Draft:
     return replace(draft, data={**draft.data, "event": event})
 
 
-# Shortest loss first: names, details, diacritics, the name itself, the link.
+# Shortest loss first: extras, names, details, diacritics, the name itself, the link.
 STEPS: tuple[Callable[[Draft], Draft], ...] = (
+    drop_extras,
     trim_names,
     drop_details,
     spell_gsm,
@@ -192,18 +203,29 @@ STEPS: tuple[Callable[[Draft], Draft], ...] = (
 )
 
 
-def fit_sms(render: Callable[[Data], str], data: Data, max_segments: int = MAX_SEGMENTS) -> str:
-    """Render the SMS; while it costs more than max_segments, render it again from a shorter
-    draft, and as a last resort cut the text itself."""
+def fit_sms(
+    render: Callable[[Data], str],
+    data: Data,
+    max_segments: int = MAX_SEGMENTS,
+    *,
+    ending: str = "",
+) -> str:
+    """Render the SMS and add `ending` (a marketing text's opt-out); while it costs more than
+    max_segments, render it again from a shorter draft, and as a last resort cut the text
+    itself, never the ending."""
     draft = Draft(data)
-    text = _spelled(render(draft.data), draft)
+    text, end = _spelled(render(draft.data), ending, draft)
     for step in STEPS:
-        if segments(text) <= max_segments:
-            return text
+        if segments(_joined(text, end)) <= max_segments:
+            return _joined(text, end)
         draft = step(draft)
-        text = _spelled(render(draft.data), draft)
-    return cut(text, max_segments)
+        text, end = _spelled(render(draft.data), ending, draft)
+    return cut(text, max_segments, keep=end)
 
 
-def _spelled(text: str, draft: Draft) -> str:
-    return gsm_letters(plain(text)) if draft.gsm_only else plain(text)
+def _spelled(text: str, ending: str, draft: Draft) -> tuple[str, str]:
+    """Both parts made plain, and spelled in GSM-7 letters when the draft asks and both can."""
+    text, ending = plain(text), plain(ending)
+    if draft.gsm_only and encoding(gsm_letters(text + ending)) == "GSM-7":
+        return gsm_letters(text), gsm_letters(ending)
+    return text, ending

@@ -41,7 +41,7 @@ EVENTS: dict[str, dict[str, Any]] = {
         "reason": "Storm in the Baltic",
         "new_estimated_delivery": "2025-11-28",
     },
-    "checkout.abandoned": {
+    "checkout.reminder": {
         "customer_id": "c-1",
         "checkout_id": "chk-9",
         "currency": "USD",
@@ -49,6 +49,31 @@ EVENTS: dict[str, dict[str, Any]] = {
         "items": ITEMS,
         "recovery_url": "https://shop.example/checkouts/chk-9/recover?key=abc",
     },
+    "review.request": {
+        **SHIPMENT,
+        "carrier": "Posti",
+        "tracking_url": TRACKING_URL,
+        "delivered_at": "2025-11-26T14:03:00Z",
+    },
+}
+# What the stream processor adds beside the event when it knows it (templates/README.md).
+PERSONAL: dict[str, Any] = {
+    "customer": {
+        "loyalty_points": 1234,
+        "loyalty_tier": "silver",
+        "order_count": 1,
+        "first_time_buyer": True,
+        "points_earned": 88,
+    },
+    "offer": {"code": "THANKS10", "percent": 10},
+    "recommendations": [
+        {"sku": "PLATE-3", "name": "Moomin plate"},
+        {"sku": "TOWEL-4", "name": "Linen tea towel"},
+        {"sku": "CANDLE-5", "name": "Birch candle"},
+    ],
+    "order": {"number": "#1001", "items": [{"sku": i["sku"], "name": i["name"]} for i in ITEMS]},
+    "review_url": "https://shop.example/products/moomin-mug/reviews/new?order=o-77",
+    "unsubscribe_url": "https://shop.example/unsubscribe?token=t-1",
 }
 SUBSCRIPTION = PushSubscription(
     endpoint="https://fcm.googleapis.com/fcm/send/abc",
@@ -63,8 +88,12 @@ def request(
     language: str = "en",
     event: dict[str, Any] | None = None,
     shop_name: str = "Moomin Shop",
+    extra: dict[str, Any] | None = None,
 ) -> NotificationRequest:
-    """A request as the stream processor builds it."""
+    """A request as the stream processor builds it; `extra` adds to its data (a `customer`
+    in it adds to the customer's fields)."""
+    extra = dict(extra or {})
+    customer = {"first_name": first_name, "last_name": "Virtanen", **extra.pop("customer", {})}
     return NotificationRequest(
         notification_id="n-" + template,
         channel="email",
@@ -77,8 +106,9 @@ def request(
         recipient=Recipient(email="aino@example.fi", phone="+358401234567", push=SUBSCRIPTION),
         data={
             "shop": {"name": shop_name, "url": "https://shop.example"},
-            "customer": {"first_name": first_name, "last_name": "Virtanen"},
+            "customer": customer,
             "event": EVENTS[template] if event is None else event,
+            **extra,
         },
         created_at=datetime(2025, 11, 24, 9, 0, 1, tzinfo=UTC),
     )
@@ -157,9 +187,30 @@ def test_shipped_links_the_tracking_page(renderer: Renderer) -> None:
     assert json.loads(renderer.push(req, ttl=60).payload)["url"] == TRACKING_URL
 
 
-def test_abandoned_checkout_links_the_recovery_page(renderer: Renderer) -> None:
-    payload = json.loads(renderer.push(request("checkout.abandoned"), ttl=60).payload)
-    assert payload["url"] == EVENTS["checkout.abandoned"]["recovery_url"]
+def test_checkout_reminder_links_the_recovery_page(renderer: Renderer) -> None:
+    req = request("checkout.reminder")
+    url = EVENTS["checkout.reminder"]["recovery_url"]
+    assert json.loads(renderer.push(req, ttl=60).payload)["url"] == url
+    assert url in renderer.sms(req).body and url in renderer.email(req).text
+
+
+def test_review_request_links_the_review_page_not_the_tracking_page(renderer: Renderer) -> None:
+    # given a delivered parcel's data, which still carries its tracking link
+    req = request("review.request", extra={"review_url": PERSONAL["review_url"]})
+    # then every channel leads to the review page
+    assert json.loads(renderer.push(req, ttl=60).payload)["url"] == PERSONAL["review_url"]
+    assert PERSONAL["review_url"] in renderer.sms(req).body
+    email = renderer.email(req)
+    assert PERSONAL["review_url"] in email.text
+    assert 'href="https://shop.example/products/moomin-mug/reviews/new?order=o-77"' in email.html
+    assert TRACKING_URL not in email.text + email.html
+
+
+def test_review_request_without_a_review_page_links_the_shop(renderer: Renderer) -> None:
+    req = request("review.request")
+    assert json.loads(renderer.push(req, ttl=60).payload)["url"] == "https://shop.example"
+    assert renderer.sms(req).body.count("https://shop.example") == 1
+    assert "Write one here: https://shop.example\n" in renderer.email(req).text
 
 
 def test_amounts_carry_their_currency(renderer: Renderer) -> None:

@@ -8,13 +8,24 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_render import EVENTS, request
+from test_render import EVENTS, PERSONAL, request
 
 from channels.render import MAX_PUSH_PAYLOAD, TEMPLATES, TEXT_BLOCKS, Renderer, day, money
 from channels.sms_segments import cost
 
 LANGUAGES = ("en", "fi", "ro", "lv", "hu", "ja")
-OPTIONAL = ("carrier", "tracking_number", "tracking_url", "order_number", "reason")
+OPTIONAL = (
+    "carrier",
+    "tracking_number",
+    "tracking_url",
+    "order_number",
+    "reason",
+    "delivered_at",
+    "recovery_url",
+)
+MARKETING = ("checkout.reminder", "review.request")
+# Without and with what the stream processor adds when it knows it.
+DATA = {"plain": {}, "personal": PERSONAL}
 HOSTILE = '<script>alert("x")</script>'
 
 
@@ -27,7 +38,7 @@ def test_every_language_has_every_template_and_block() -> None:
     for language in LANGUAGES:
         names = {p.name for p in (TEMPLATES / language).glob("*.j2")}
         expected = {f"{t}.{kind}.j2" for t in EVENTS for kind in ("txt", "html")}
-        assert names - {"_layout.html.j2"} == expected, language
+        assert names - {"_layout.html.j2", "_words.j2"} == expected, language
         for template in EVENTS:
             source = (TEMPLATES / language / f"{template}.txt.j2").read_text()
             assert all(f"{{% block {b} %}}" in source for b in TEXT_BLOCKS), (language, template)
@@ -35,13 +46,14 @@ def test_every_language_has_every_template_and_block() -> None:
             assert html.startswith(f'{{% extends "{language}/_layout.html.j2" %}}')
 
 
+@pytest.mark.parametrize("data", DATA)
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("template", EVENTS)
 def test_every_message_renders_in_the_customers_language(
-    renderer: Renderer, template: str, language: str
+    renderer: Renderer, template: str, language: str, data: str
 ) -> None:
-    # given a request in this language
-    req = request(template, language=language)
+    # given a request in this language, with or without the optional personal data
+    req = request(template, language=language, extra=DATA[data])
     # when each channel renders it
     email = renderer.email(req)
     sms = renderer.sms(req).body
@@ -56,6 +68,7 @@ def test_every_message_renders_in_the_customers_language(
     assert len(push.payload) <= MAX_PUSH_PAYLOAD
     payload = json.loads(push.payload)
     assert payload["title"] and payload["body"]
+    assert "None" not in email.text + email.html + sms + payload["body"]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -73,11 +86,23 @@ def test_optional_fields_may_all_be_missing(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_html_escapes_hostile_names(renderer: Renderer, language: str) -> None:
-    event = {**EVENTS["checkout.abandoned"], "items": [{**EVENTS["order.placed"]["items"][0]}]}
-    event["items"][0]["name"] = HOSTILE
-    req = request("checkout.abandoned", language=language, first_name=HOSTILE, event=event)
+@pytest.mark.parametrize("template", EVENTS)
+def test_html_escapes_hostile_names(renderer: Renderer, template: str, language: str) -> None:
+    # given markup wherever a name, a code or a shop's name can be
+    event = dict(EVENTS[template])
+    if "items" in event:
+        event["items"] = [{**EVENTS["order.placed"]["items"][0], "name": HOSTILE}]
+    named = [{"sku": "X-1", "name": HOSTILE}]
+    hostile = {
+        "customer": {**PERSONAL["customer"], "loyalty_tier": HOSTILE},
+        "offer": {"code": HOSTILE, "percent": 10},
+        "recommendations": named,
+        "order": {"number": HOSTILE, "items": named},
+    }
+    req = request(template, language=language, first_name=HOSTILE, event=event, extra=hostile)
     req.data["customer"]["last_name"] = HOSTILE
+    req.data["shop"]["name"] = HOSTILE
+    # then the HTML shows it as text, never as markup
     html = renderer.email(req).html
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -90,20 +115,71 @@ LONG = {
     "carrier": "Deutsche Post DHL Group Express Worldwide",
     "tracking_url": "https://tracking.example/" + "x" * 120,
     "order_number": "#1001-2026-ABCDEFGH",
+    # Shopify's recovery link, as its checkouts webhook gives it
+    "recovery_url": "https://checkout.local/548380009/checkouts/123123123/recover?key=example-secret-token",
+}
+LONG_NAME = "Hand-thrown stoneware serving bowl with reactive glaze, extra large (Ø 32 cm)"
+LONG_PERSONAL = {
+    **PERSONAL,
+    "customer": {**PERSONAL["customer"], "loyalty_points": 1_234_567, "points_earned": 123_456},
+    "offer": {"code": "THANKYOU-FOR-YOUR-FIRST-ORDER-2026", "percent": 15},
+    "recommendations": [{"sku": f"BOWL-{n}", "name": LONG_NAME} for n in range(3)],
+    "order": {"number": LONG["order_number"], "items": [{"sku": "BOWL-9", "name": LONG_NAME}] * 5},
+    "review_url": "https://shop.example/products/hand-thrown-stoneware-serving-bowl#write-a-review",
+    "reminder": 2,
+}
+# "Reply STOP to opt out" in each language, as a marketing SMS must end (GSM-7 spelled or not)
+STOP: dict[str, tuple[str, ...]] = {
+    "en": ("Reply STOP to opt out.",),
+    "fi": ("Peru viestit: vastaa STOP.",),
+    "ro": ("Pentru dezabonare, răspundeți STOP.", "Pentru dezabonare, raspundeti STOP."),
+    "lv": ("Lai atteiktos, atbildiet STOP.",),
+    "hu": ("Leiratkozáshoz válaszoljon STOP szóval.", "Leiratkozashoz valaszoljon STOP szoval."),
+    "ja": ("配信停止はSTOPと返信",),
 }
 
 
 def _long_event(template: str) -> dict[str, Any]:
     event = dict(EVENTS[template])
-    for key in ("reason", "carrier", "tracking_url", "order_number"):
+    for key in ("reason", "carrier", "tracking_url", "order_number", "recovery_url"):
         if key in event or (key == "carrier" and template.startswith("fulfillment")):
             event[key] = LONG[key]
     return event
 
 
+@pytest.mark.parametrize("data", DATA)
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("template", EVENTS)
 def test_sms_with_long_data_stays_within_two_segments(
+    renderer: Renderer, template: str, language: str, data: str
+) -> None:
+    req = request(
+        template,
+        language=language,
+        first_name=LONG["first_name"],
+        shop_name=LONG["shop_name"],
+        event=_long_event(template),
+        extra=LONG_PERSONAL if data == "personal" else {},
+    )
+    body = renderer.sms(req).body
+    assert cost(body).segments <= 2, body
+    assert body.strip()
+    if template in MARKETING:
+        # the opt-out survives any shortening, and the link the message is for stays whole
+        assert body.endswith(STOP[language]), body
+        assert f"{_link(template, data)} " in body, body
+
+
+def _link(template: str, data: str) -> str:
+    """Where a marketing SMS with long data leads: the cart, else the review page or shop."""
+    if template == "checkout.reminder":
+        return LONG["recovery_url"]
+    return LONG_PERSONAL["review_url"] if data == "personal" else "https://shop.example"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", EVENTS)
+def test_push_with_long_personal_data_fits(
     renderer: Renderer, template: str, language: str
 ) -> None:
     req = request(
@@ -112,10 +188,12 @@ def test_sms_with_long_data_stays_within_two_segments(
         first_name=LONG["first_name"],
         shop_name=LONG["shop_name"],
         event=_long_event(template),
+        extra=LONG_PERSONAL,
     )
-    body = renderer.sms(req).body
-    assert cost(body).segments <= 2, body
-    assert body.strip()
+    push = renderer.push(req, ttl=60)
+    assert len(push.payload) <= MAX_PUSH_PAYLOAD
+    payload = json.loads(push.payload)
+    assert payload["title"] and payload["body"] and not payload["body"].endswith("…")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -188,9 +266,10 @@ def test_regional_variant_uses_its_language_and_region(renderer: Renderer) -> No
     first_name=st.text(min_size=0, max_size=80),
     shop_name=st.text(min_size=1, max_size=80),
     amount=st.decimals(min_value=0, max_value=10**9, places=2).map(str),
+    points=st.integers(min_value=0, max_value=10**9),
 )
 def test_any_names_and_amounts_fit_every_channel(
-    language: str, template: str, first_name: str, shop_name: str, amount: str
+    language: str, template: str, first_name: str, shop_name: str, amount: str, points: int
 ) -> None:
     event = dict(EVENTS[template])
     for key in ("total", "amount"):
@@ -202,6 +281,7 @@ def test_any_names_and_amounts_fit_every_channel(
         first_name=first_name or None,
         shop_name=shop_name,
         event=event,
+        extra={**PERSONAL, "customer": {"points_earned": points, "loyalty_points": points}},
     )
     renderer = _shared()
     assert cost(renderer.sms(req).body).segments <= 2
