@@ -12,9 +12,10 @@ Bounded: an entry keeps at most WITH co-purchased products, by the Space-Saving 
 Agrawal and El Abbadi, 2005). A product not yet counted, when the entry is full, takes the place
 of the least-counted one and starts from that count plus one. Plain "keep the top K" would never
 let a product in once every kept count is above one, so a product that becomes popular late
-could never be suggested; Space-Saving keeps every product bought with this one in more than
-1/WITH of its orders, and a count it reports is at most the evicted count too high. Only the
-first few products of an entry are ever suggested, and those sit far above the evicted counts.
+could never be suggested. Space-Saving keeps every product whose count is more than 1/WITH of
+all the counts added to the entry, and a count it reports is too high by at most the count it
+evicted. Only the first few products of an entry are ever suggested, and those sit far above
+the evicted counts.
 
 At least once: a record can arrive twice (the customers agent republishes the records of an
 order.placed it reads again after a crash; the products agent reads a record again when its
@@ -117,19 +118,3 @@ def complements(
         own = lookup(sku)
         picks.append({"sku": sku, "name": own["name"] if own else names[sku]})
     return picks
-
-
-def suggest(
-    lookup: Lookup, profile: Mapping[str, Any] | None, order_id: str, n: int
-) -> list[dict[str, str]]:
-    """Complements of one of the customer's recent orders, none a product of a recent order.
-
-    Reads the SKUs each order of the profile's recent_orders keeps under "skus"; an order
-    without them (or not among the recent ones) gets no suggestions.
-    """
-    orders = (profile or {}).get("recent_orders", [])
-    bought = {sku for order in orders for sku in order.get("skus", ())}
-    in_order: list[str] = next(
-        (o.get("skus", []) for o in orders if o.get("order_id") == order_id), []
-    )
-    return complements(lookup, in_order, bought, n)
