@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import gc
+import logging
 from typing import Any
 
 import faust
+from faust.types import EventT
 from faust.worker import Worker
 
 from aftercart.settings import Settings
+from schemas.codec import encode
+from schemas.deadletter import dead_letter
+
+log = logging.getLogger(__name__)
 
 
 def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
@@ -35,6 +41,26 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
         producer_max_batch_size=512 * 1024,
         **extra,
     )
+
+
+def dead_letter_of(
+    message: EventT, reason: str, stage: str, attempts: list[dict[str, Any]] | None = None
+) -> bytes:
+    """The dead-letter record, encoded, for a message a worker could not process."""
+    log.warning(
+        "dead-lettered %s offset %s: %s", message.message.topic, message.message.offset, reason
+    )
+    record = dead_letter(
+        reason=reason,
+        stage=stage,
+        topic=message.message.topic,
+        partition=message.message.partition,
+        offset=message.message.offset,
+        key=message.key,
+        original=message.value,
+        attempts=attempts,
+    )
+    return encode(record)
 
 
 def run_worker(app: faust.App, settings: Settings) -> None:

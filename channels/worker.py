@@ -10,15 +10,14 @@ from typing import Any
 
 import faust
 
-from aftercart.apps import faust_app
+from aftercart.apps import dead_letter_of, faust_app
 from aftercart.settings import Settings
 from channels.base import Sender
 from channels.errors import PermanentError
 from channels.registry import build_sender
 from channels.render import Renderer
 from channels.retry import Exhausted, RetryPolicy, Sleep, with_retries
-from schemas.codec import InvalidMessage, decode_notification, encode
-from schemas.deadletter import dead_letter
+from schemas.codec import InvalidMessage, decode_notification
 from schemas.notification import NotificationRequest
 from schemas.topics import Topics
 
@@ -84,18 +83,7 @@ class Delivery:
     def _dead(
         self, event: faust.EventT, reason: str, attempts: list[dict[str, Any]] | None = None
     ) -> bytes:
-        log.warning("dead-lettered %s offset %s: %s", self.channel, event.message.offset, reason)
-        record = dead_letter(
-            reason=reason,
-            stage=f"channel-{self.channel}",
-            topic=event.message.topic,
-            partition=event.message.partition,
-            offset=event.message.offset,
-            key=event.key,
-            original=event.value,
-            attempts=attempts,
-        )
-        return encode(record)
+        return dead_letter_of(event, reason, f"channel-{self.channel}", attempts)
 
 
 def create_channel_app(

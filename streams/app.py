@@ -16,14 +16,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import faust
 from faust.types import EventT
 
-from aftercart.apps import faust_app
+from aftercart.apps import dead_letter_of, faust_app
 from aftercart.settings import Settings
 from schemas.codec import InvalidMessage, decode_event, encode
-from schemas.deadletter import dead_letter
 from schemas.events import (
     CheckoutAbandoned,
     CheckoutUpdated,
@@ -40,6 +40,7 @@ from streams.handle import Context, Outcome, on_event, on_wake
 from streams.orders import index_record, is_complete, is_order_scoped, learn, read_index, resolve
 from streams.plans import next_due
 from streams.policy import policy_from
+from streams.products import install_products, publish_purchases
 from streams.profiles import (
     Profile,
     apply_consent,
@@ -50,6 +51,7 @@ from streams.profiles import (
 )
 from streams.purchases import apply_cancellation, apply_order, apply_refund
 from streams.records import held_record
+from streams.together import complements
 from streams.wakeups import DueIndex
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     customers = app.Table("customers")
     preferences = app.Table("preferences")
     plans = app.Table("plans")
+    suggest = partial(complements, install_products(app, topics))
     due = DueIndex()
     source = app.topic(topics.events, topics.wakeups)
     order_topic = app.topic(topics.orders)  # order index records and incomplete order events
@@ -85,17 +88,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     policy = policy_from(settings)
 
     async def reject(message: EventT, reason: str) -> None:
-        record = dead_letter(
-            reason=reason,
-            stage="streams",
-            topic=message.message.topic,
-            partition=message.message.partition,
-            offset=message.message.offset,
-            key=message.key,
-            original=message.value,
-        )
-        await emit(topics.deadletter, message.key, encode(record))
-        log.warning("dead-lettered offset %s: %s", message.message.offset, reason)
+        await emit(topics.deadletter, message.key, dead_letter_of(message, reason, "streams"))
 
     rate, tiers = settings.loyalty_points_per_unit, settings.loyalty_tiers
 
@@ -138,7 +131,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
             await emit(topics.decisions, key.encode(), encode(record))
 
     def context(key: str) -> Context:
-        return Context(customers.get(key), preferences.get(key), policy, clock())
+        return Context(customers.get(key), preferences.get(key), policy, clock(), suggest)
 
     @plans.on_recover
     async def index_plans() -> None:
@@ -169,6 +162,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
                     continue
                 if event.type == "order.placed":
                     await emit(topics.orders, order_key, index_record(event))
+                    await publish_purchases(emit, topics.purchases, event.data)  # type: ignore[attr-defined]
             key = event.partitionkey
             update_state(key, event)
             await act(key, on_event(event, plans.get(key), context(key)))

@@ -36,8 +36,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faust.types import EventT
 from mode import Service
 
-from schemas.codec import InvalidMessage, encode
-from schemas.deadletter import dead_letter
+from aftercart.apps import dead_letter_of
+from schemas.codec import InvalidMessage
 from schemas.events import OrderPlaced
 from schemas.topics import Topics
 from streams.together import Entry, Lookup, fold, purchase_records, read_record
@@ -118,24 +118,10 @@ def install_products(app: faust.App, topics: Topics) -> Lookup:
     app.add_dependency(replica)
 
     async def reject(message: EventT, reason: str) -> None:
-        letter = dead_letter(
-            reason=reason,
-            stage="streams",
-            topic=message.message.topic,
-            partition=message.message.partition,
-            offset=message.message.offset,
-            key=message.key,
-            original=message.value,
-        )
+        letter = dead_letter_of(message, reason, "streams")
         await app.producer.send(
-            topics.deadletter,
-            message.key,
-            encode(letter),
-            partition=None,
-            timestamp=None,
-            headers=None,
+            topics.deadletter, message.key, letter, partition=None, timestamp=None, headers=None
         )
-        log.warning("dead-lettered offset %s: %s", message.message.offset, reason)
 
     @app.agent(purchases)
     async def count_purchases(stream: faust.StreamT) -> None:

@@ -217,3 +217,44 @@ def test_a_message_the_provider_refuses_is_dead_lettered_with_its_error(
     assert len(mine) == 1
     assert mine[0]["stage"] == "channel-email"
     assert mine[0]["reason"].startswith("permanent")
+
+
+def test_a_consenting_customer_is_shown_what_others_bought_with_it(
+    stack: Stack, sandbox: SandboxClient
+) -> None:
+    def order(cid: str, n: int, *skus: str) -> CloudEvent:
+        names = {"MUG": "Moomin mug", "TEA": "Sencha tea", "SPOON": "Tea spoon"}
+        items = [{"sku": s, "name": names[s], "quantity": 1, "unit_price": "5.00"} for s in skus]
+        data = {"customer_id": cid, "order_id": f"o-{cid}-{n}", "order_number": f"#{n}"}
+        data |= {"currency": "EUR", "total": f"{5 * len(skus)}.00", "items": items}
+        return new_event("order.placed", data, source="test")
+
+    # Given two shoppers who bought a mug with tea, one a mug with a spoon
+    buyers = [order("tove", 1, "MUG", "TEA"), order("tuula", 2, "MUG", "TEA")]
+    buyers.append(order("tiina", 3, "MUG", "SPOON"))
+    publish(stack, *customer("tove", "email", sandbox=sandbox), *buyers[:1])
+    publish(stack, *customer("tuula", "email", sandbox=sandbox), buyers[1])
+    publish(stack, *customer("tiina", "email", sandbox=sandbox), buyers[2])
+    consenting = customer("aino2", "email", sandbox=sandbox, accepts_marketing=True)
+    plain = customer("emma2", "email", sandbox=sandbox)
+    publish(stack, *consenting, *plain)
+    arrivals(sandbox, {notification_id(o.id, "email", "order.placed") for o in buyers})
+
+    # When a customer who accepts offers buys a mug (the counts reach every worker a moment
+    # after they are made, so she may need a second order to see them)
+    def suggested(n: int) -> tuple[str, str]:
+        mine, theirs = order("aino2", 10 + n, "MUG"), order("emma2", 20 + n, "MUG")
+        publish(stack, mine, theirs)
+        ids = {notification_id(o.id, "email", "order.placed"): o for o in (mine, theirs)}
+        got = arrivals(sandbox, set(ids))
+        by_customer = {ids[nid].data.customer_id: m["text"] for nid, m in got.items()}  # type: ignore[attr-defined]
+        return by_customer["aino2"], by_customer["emma2"]
+
+    for n in range(10):
+        mine, theirs = suggested(n)
+        if "Sencha tea" in mine:
+            break
+    # Then her confirmation suggests tea first (bought with mugs twice), never to the other
+    assert "Customers who bought this also bought" in mine
+    assert mine.index("Sencha tea") < mine.index("Tea spoon")
+    assert "Sencha tea" not in theirs and "also bought" not in theirs

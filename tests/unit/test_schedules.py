@@ -67,9 +67,7 @@ def event(kind: str, at: datetime, **data: Any) -> CloudEvent:
             "recovery_url": "https://shop.example/cart/k1",
         },
     }[kind]
-    return new_event(
-        kind, {**body, **data}, source="test", event_id=f"e{next(COUNTER)}", time=at
-    )
+    return new_event(kind, {**body, **data}, source="test", event_id=f"e{next(COUNTER)}", time=at)
 
 
 def suggest(skus: Sequence[str], exclude: Any, n: int) -> list[dict[str, Any]]:

@@ -66,7 +66,9 @@ def test_the_cap_lets_one_through_per_period_and_books_the_next_slot() -> None:
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     day = timedelta(hours=24)
     assert cap_until([], now, cap=1, period=day) is None
-    assert cap_until([now - timedelta(hours=3)], now, cap=1, period=day) == now + timedelta(hours=21)
+    assert cap_until([now - timedelta(hours=3)], now, cap=1, period=day) == now + timedelta(
+        hours=21
+    )
     assert cap_until([now - timedelta(hours=25)], now, cap=1, period=day) is None
     booked = now + timedelta(hours=21)  # a message already waiting for the next slot
     assert cap_until([now - timedelta(hours=3), booked], now, cap=1, period=day) == booked + day
