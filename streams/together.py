@@ -44,10 +44,14 @@ Lookup = Callable[[str], Entry | None]
 
 
 def purchase_records(order: OrderPlaced) -> list[tuple[str, bytes]]:
-    """One (SKU, record) per distinct SKU of the order, for the purchases topic."""
+    """One (SKU, record) per distinct SKU of the order, for the purchases topic; none for an
+    order of one product, which pairs it with nothing (a product's name reaches the counts with
+    the orders that pair it)."""
     names: dict[str, str] = {}
     for item in order.items:
         names.setdefault(item.sku, item.name)
+    if len(names) < 2:
+        return []
     return [
         (sku, _record(order.order_id, name, {o: n for o, n in names.items() if o != sku}))
         for sku, name in names.items()

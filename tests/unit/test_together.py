@@ -63,9 +63,8 @@ def test_each_distinct_sku_gets_one_record_naming_the_others() -> None:
     }
 
 
-def test_an_order_of_one_product_still_names_it() -> None:
-    table = count([placed("o1", "D")])
-    assert table == {"D": {"name": "Kettle", "with": {}, "orders": ["o1"]}}
+def test_an_order_of_one_product_pairs_nothing_and_costs_nothing() -> None:
+    assert purchase_records(placed("o1", "D", "D")) == []
 
 
 def test_the_product_bought_together_more_often_comes_first() -> None:
@@ -111,8 +110,8 @@ def test_an_unknown_product_gets_no_suggestions() -> None:
 def test_a_renamed_product_is_suggested_by_its_latest_name() -> None:
     # given B bought with A as "Tea", then renamed in a later order without A
     table = count([placed("o1", "A", "B")])
-    renamed = placed("o2", "B", names={"B": "Green tea"})
-    table["B"] = fold(table["B"], read_record(purchase_records(renamed)[0][1]))
+    renamed = dict(purchase_records(placed("o2", "B", "C", names={"B": "Green tea"})))
+    table["B"] = fold(table["B"], read_record(renamed["B"]))
     # then A's suggestion uses the new name
     assert complements(table.get, ["A"], (), 1) == [{"sku": "B", "name": "Green tea"}]
 
