@@ -112,10 +112,9 @@ class Settings(BaseSettings):
 
     # Channel workers
     channel_concurrency: int = Field(default=64, ge=1)
-    # A channel worker delivers a batch whole before it takes the next: near capacity the
-    # batch fills up and its delivery time becomes every message's latency. Smaller batches
-    # lower that floor but cost capacity (README, Benchmark).
-    channel_batch: int = Field(default=500, ge=1)
+    # Messages a channel worker holds at once (taken, not yet delivered or dead-lettered);
+    # when it holds this many it stops taking more (channels/pipeline.py).
+    channel_in_flight: int = Field(default=500, ge=1)
     channel_max_attempts: int = Field(default=5, ge=1)
 
     log_level: str = "info"

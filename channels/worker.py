@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import faust
@@ -14,6 +14,7 @@ from aftercart.apps import dead_letter_of, faust_app
 from aftercart.settings import Settings
 from channels.base import Sender
 from channels.errors import PermanentError
+from channels.pipeline import Pipeline
 from channels.registry import build_sender
 from channels.render import Renderer
 from channels.retry import Exhausted, RetryPolicy, Sleep, with_retries
@@ -26,7 +27,8 @@ SenderFactory = Callable[[str, Settings], Sender[Any]]
 
 
 class Delivery:
-    """Delivers one batch of requests: customers in parallel, each customer's in order."""
+    """Delivers one request at a time, retrying what is worth retrying (channels/retry.py);
+    channels/pipeline.py runs many at once, each customer's in order."""
 
     def __init__(
         self, channel: str, settings: Settings, sender: Sender[Any], *, sleep: Sleep = asyncio.sleep
@@ -44,33 +46,23 @@ class Delivery:
             "push": lambda request: renderer.push(request, ttl),
         }[channel]
 
-    async def batch(self, events: Sequence[faust.EventT]) -> list[bytes]:
-        """Deliver a batch; return the dead-letter records for what could not be delivered."""
-        failed: list[bytes] = []
-        by_customer: dict[str, list[tuple[faust.EventT, NotificationRequest]]] = defaultdict(list)
-        for event in events:
-            try:
-                request = decode_notification(event.value)
-            except InvalidMessage as exc:
-                failed.append(self._dead(event, exc.reason))
-                continue
-            by_customer[request.customer_id].append((event, request))
-        results = await asyncio.gather(*(self._in_order(items) for items in by_customer.values()))
-        for dead in results:
-            failed.extend(dead)
-        return failed
-
-    async def _in_order(self, items: list[tuple[faust.EventT, NotificationRequest]]) -> list[bytes]:
-        dead = []
-        for event, request in items:
-            try:
-                async with self.limit:
-                    await self.one(request)
-            except PermanentError as exc:
-                dead.append(self._dead(event, f"permanent: {exc}"))
-            except Exhausted as exc:
-                dead.append(self._dead(event, str(exc), exc.history))
-        return dead
+    async def handle(self, event: faust.EventT) -> bytes | None:
+        """Deliver one message; return the dead-letter record if it could not be delivered."""
+        try:
+            request = decode_notification(event.value)
+        except InvalidMessage as exc:
+            return self._dead(event, exc.reason)
+        try:
+            async with self.limit:
+                await self.one(request)
+        except PermanentError as exc:
+            return self._dead(event, f"permanent: {exc}")
+        except Exhausted as exc:
+            return self._dead(event, str(exc), exc.history)
+        except Exception as exc:  # a bug must not lose the message: keep it with the reason
+            log.exception("unexpected failure delivering offset %s", event.message.offset)
+            return self._dead(event, f"unexpected: {type(exc).__name__}: {exc}")
+        return None
 
     async def one(self, request: NotificationRequest) -> None:
         """Render and send one request, retrying what is worth retrying."""
@@ -98,12 +90,21 @@ def create_channel_app(
     @app.agent(source)
     async def deliver(stream: faust.StreamT) -> None:
         delivery = Delivery(channel, settings, sender_factory(channel, settings))
+        pipeline = Pipeline(settings.channel_in_flight)
+
+        async def job(event: faust.EventT) -> None:
+            dead = await delivery.handle(event)
+            if dead is not None:
+                await deadletters.send(value=dead)
+            # Only now may the offset be committed (faust commits up to the first gap).
+            event.ack()
+
         try:
-            async for events in stream.take_events(  # type: ignore[attr-defined]
-                settings.channel_batch, within=0.02
-            ):
-                for record in await delivery.batch(events):
-                    await deadletters.send(value=record)
+            # noack: faust must not commit a message when the next one is taken, only once
+            # it was delivered or dead-lettered.
+            async for event in stream.noack().events():  # type: ignore[attr-defined]
+                await pipeline.submit(event.key or b"", partial(job, event))
+            await pipeline.drain()
         finally:
             await delivery.sender.close()
 

@@ -1,4 +1,5 @@
-"""The channel worker's delivery of a batch: retries, dead letters, per-customer order."""
+"""The channel worker's deliveries: retries, dead letters, per-customer order, a bounded number
+in flight."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aftercart.settings import Settings
 from channels.errors import PermanentError, RetriableError
 from channels.messages import Receipt
+from channels.pipeline import Pipeline
 from channels.worker import Delivery
 from schemas.codec import encode
 from schemas.notification import NotificationRequest, Recipient
@@ -80,8 +83,30 @@ async def no_sleep(seconds: float) -> None:
     pass
 
 
-def delivery(sender: FakeSender, **overrides: Any) -> Delivery:
-    return Delivery("email", Settings(**overrides), sender, sleep=no_sleep)
+def delivery(sender: FakeSender, **overrides: Any) -> Runner:
+    return Runner(Delivery("email", Settings(**overrides), sender, sleep=no_sleep))
+
+
+@dataclass
+class Runner:
+    """Feeds events through a pipeline the way the worker's agent does."""
+
+    delivery: Delivery
+    acked: list[int] = field(default_factory=list)
+
+    async def batch(self, events: list[FakeEvent], limit: int = 64) -> list[bytes]:
+        pipeline, dead = Pipeline(limit), []
+
+        async def job(event: FakeEvent) -> None:
+            record = await self.delivery.handle(event)  # type: ignore[arg-type]
+            if record is not None:
+                dead.append(record)
+            self.acked.append(event.message.offset)
+
+        for event in events:
+            await pipeline.submit(event.key, partial(job, event))
+        await pipeline.drain()
+        return dead
 
 
 async def test_a_transient_failure_is_retried_until_it_goes_through() -> None:
@@ -122,8 +147,52 @@ async def test_bytes_that_are_not_a_notification_are_dead_lettered() -> None:
 async def test_one_customers_messages_keep_their_order() -> None:
     # Given a customer whose first message needs a retry, and other customers in the batch
     sender = FakeSender({"a1": [RetriableError("email", "503")]})
-    batch = [FakeEvent(request(n, c)) for n, c in [("a1", "a"), ("b1", "b"), ("a2", "a")]]
+    batch = [
+        FakeEvent(request(n, c), c.encode()) for n, c in [("a1", "a"), ("b1", "b"), ("a2", "a")]
+    ]
     # When the batch is delivered
     await delivery(sender).batch(batch)
     # Then a1 still reaches the customer before a2
     assert sender.sent.index("a1") < sender.sent.index("a2")
+
+
+async def test_at_most_the_limit_is_in_flight_and_every_message_is_acknowledged_once() -> None:
+    # Given a provider that answers slowly, and 20 messages of 20 customers
+    in_flight, most = 0, 0
+
+    class Slow(FakeSender):
+        async def send(self, message: Any) -> Receipt:
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            await asyncio.sleep(0.01)
+            in_flight -= 1
+            return await super().send(message)
+
+    sender = Slow()
+    runner = delivery(sender)
+    events = [
+        FakeEvent(request(f"n{i}", f"c{i}"), f"c{i}".encode(), FakeMessage(offset=i))
+        for i in range(20)
+    ]
+    # When they go through a pipeline of 5
+    await runner.batch(events, limit=5)
+    # Then never more than 5 were at the provider, and each was acknowledged once
+    assert most == 5
+    assert sorted(runner.acked) == list(range(20))
+    assert sorted(sender.sent) == sorted(f"n{i}" for i in range(20))
+
+
+async def test_a_failing_job_does_not_stop_the_pipeline() -> None:
+    pipeline, done = Pipeline(2), []
+
+    async def broken() -> None:
+        raise RuntimeError("bug")
+
+    async def fine() -> None:
+        done.append("ok")
+
+    await pipeline.submit(b"k", broken)
+    await pipeline.submit(b"k", fine)  # the same key: it waits for the broken one, then runs
+    await pipeline.drain()
+    assert done == ["ok"] and len(pipeline) == 0
