@@ -3,8 +3,8 @@
 The workers run a minimal stream processor: the products agent, its table and the changelog
 replica every worker reads (streams/products.py), and in place of the customers agent a probe
 agent on the events topic that answers "what goes with A?" from the lookup, on the decisions
-topic. Run as a script, this file is that worker (`python tests/integration/test_together_workers.py`,
-settings from AFTERCART_* variables).
+topic. Run as a script, this file is that worker
+(`python tests/integration/test_together_workers.py`, settings from AFTERCART_* variables).
 """
 
 from __future__ import annotations
