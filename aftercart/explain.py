@@ -28,6 +28,7 @@ EVENT_WORDS = {
     "customer.upserted": "customer details",
     "preferences.updated": "preferences changed",
     "webpush.subscribed": "web push subscription",
+    "contact.failed": "a contact point failed",
 }
 CHANNEL_WORDS = {"email": "email", "sms": "SMS", "push": "web push"}
 OUTCOME_WORDS = {

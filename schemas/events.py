@@ -176,6 +176,23 @@ class WebpushSubscribed(Contract):
     subscription: PushSubscription
 
 
+class ContactFailed(Contract):
+    """A provider said a contact point cannot be used (channel workers and delivery receipts
+    publish it); the stream processor acts on it before the next message."""
+
+    customer_id: Id
+    channel: Literal["email", "sms", "push"]
+    action: Literal["opted_out", "invalid", "gone", "bounced", "complained"] = Field(
+        description="opted_out: the customer texted STOP (SMS switched off); invalid: not a "
+        "number that takes texts; gone: the push subscription expired (removed); bounced or "
+        "complained: the email address is not used again"
+    )
+    address: Annotated[str, Field(min_length=1, max_length=2048)] = Field(
+        description="The email address, phone number or push endpoint concerned"
+    )
+    reason: str = Field(description="The provider's words, e.g. Twilio 21610")
+
+
 class CloudEvent(Contract):
     """CloudEvents 1.0 envelope, structured mode.
 
@@ -219,6 +236,7 @@ EVENT_DATA: dict[str, type[Contract]] = {
     "customer.upserted": CustomerUpserted,
     "preferences.updated": PreferencesUpdated,
     "webpush.subscribed": WebpushSubscribed,
+    "contact.failed": ContactFailed,
 }
 EVENT_MODELS: dict[str, type[CloudEvent]] = {t: _event(t, m) for t, m in EVENT_DATA.items()}
 SCHEMA_VERSION = 1

@@ -28,6 +28,7 @@ from schemas.events import (
     CheckoutAbandoned,
     CheckoutUpdated,
     CloudEvent,
+    ContactFailed,
     CustomerUpserted,
     OrderCancelled,
     OrderPlaced,
@@ -45,6 +46,7 @@ from streams.profiles import (
     Profile,
     apply_consent,
     apply_contact,
+    apply_contact_failed,
     apply_customer,
     apply_preferences,
     apply_subscription,
@@ -103,6 +105,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
                 preferences[key] = said
         elif isinstance(data, WebpushSubscribed):
             updated = apply_subscription(known, data)
+        elif isinstance(data, ContactFailed):
+            updated, said = apply_contact_failed(known, preferences.get(key), data)
+            if said != preferences.get(key):
+                preferences[key] = said
         elif isinstance(data, PreferencesUpdated):
             preferences[key] = apply_preferences(preferences.get(key), data)
         elif isinstance(data, OrderPlaced):

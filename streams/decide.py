@@ -198,7 +198,7 @@ def _wait(
 
 def _recipient(channel: Channel, profile: Profile) -> Recipient | None:
     name = " ".join(p for p in (profile.get("first_name"), profile.get("last_name")) if p) or None
-    if channel == "email" and profile.get("email"):
+    if channel == "email" and profile.get("email") and not _bounced(profile):
         return Recipient(name=name, email=profile["email"])
     if channel == "sms" and profile.get("phone"):
         return Recipient(name=name, phone=profile["phone"])
@@ -208,7 +208,14 @@ def _recipient(channel: Channel, profile: Profile) -> Recipient | None:
     return None
 
 
+def _bounced(profile: Profile) -> bool:
+    flagged = profile.get("email_invalid") or {}
+    return bool(flagged) and flagged.get("address") == profile.get("email")
+
+
 def _missing(channel: Channel, profile: Profile) -> str:
+    if channel == "email" and _bounced(profile):
+        return f"the email address cannot be used ({profile['email_invalid']['reason']})"
     invalid = profile.get("phone_invalid")
     if channel == "sms" and invalid:
         return f"the mobile number cannot take texts ({invalid.get('reason', 'invalid')})"

@@ -17,6 +17,7 @@ from schemas.common import ChannelSwitches
 from schemas.events import (
     CheckoutAbandoned,
     CheckoutUpdated,
+    ContactFailed,
     CustomerUpserted,
     OrderPlaced,
     PreferencesUpdated,
@@ -124,6 +125,35 @@ def apply_consent(prefs: Preferences | None, data: CustomerUpserted) -> Preferen
     merged = {key: dict(value) for key, value in (prefs or {}).items()}
     merged["marketing"] = {**merged.get("marketing", {}), **said}
     return merged
+
+
+def apply_contact_failed(
+    profile: Profile | None, prefs: Preferences | None, data: ContactFailed
+) -> tuple[Profile | None, Preferences | None]:
+    """Act on a provider's word that a contact point cannot be used.
+
+    STOP by SMS switches SMS off (order news and marketing). A number that cannot take texts is
+    flagged and dropped; an expired push subscription is removed; a bounced address, or one
+    whose owner reported spam, is not mailed again (a new address from the shop is used). A
+    complaint also switches marketing email off. News about a contact the profile no longer
+    holds changes nothing.
+    """
+    merged = dict(profile or new_profile(data.customer_id))
+    said = {key: dict(value) for key, value in (prefs or {}).items()}
+    if data.action == "opted_out":
+        for category in ("transactional", "marketing"):
+            said[category] = {**said.get(category, {}), data.channel: False}
+    elif data.action == "invalid" and merged.get("phone") == data.address:
+        merged.pop("phone")
+        merged["phone_invalid"] = {"raw": data.address[:MAX_RAW_PHONE], "reason": data.reason}
+    elif data.action == "gone":
+        subs = merged.get("push_subscriptions", [])
+        merged["push_subscriptions"] = [s for s in subs if s["endpoint"] != data.address]
+    elif data.action in ("bounced", "complained") and merged.get("email") == data.address:
+        merged["email_invalid"] = {"address": data.address, "reason": data.reason}
+        if data.action == "complained":
+            said["marketing"] = {**said.get("marketing", {}), "email": False}
+    return merged, said
 
 
 def _set_phone(merged: Profile, raw: str, country: str | None) -> None:

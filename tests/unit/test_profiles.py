@@ -12,9 +12,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas.codec import new_event
-from schemas.events import CheckoutUpdated, CustomerUpserted, OrderPlaced, PreferencesUpdated
+from schemas.events import (
+    CheckoutUpdated,
+    ContactFailed,
+    CustomerUpserted,
+    OrderPlaced,
+    PreferencesUpdated,
+)
 from streams.contacts import TEXTABLE
-from streams.profiles import Profile, apply_contact, apply_customer, apply_preferences
+from streams.profiles import (
+    Profile,
+    apply_contact,
+    apply_contact_failed,
+    apply_customer,
+    apply_preferences,
+)
 
 
 def upserted(**fields: Any) -> CustomerUpserted:
@@ -211,3 +223,60 @@ def test_whatever_the_shop_sends_the_phone_kept_is_a_reachable_e164_number(
             == (profile["phone"])
         )
         assert phonenumbers.number_type(number) in TEXTABLE
+
+
+def failed(action: str, channel: str, address: str) -> ContactFailed:
+    return ContactFailed.model_validate(
+        {
+            "customer_id": "c1",
+            "channel": channel,
+            "action": action,
+            "address": address,
+            "reason": "provider said so",
+        }
+    )
+
+
+def test_a_stop_by_sms_switches_sms_off_for_everything() -> None:
+    _, prefs = apply_contact_failed(
+        None, {"transactional": {"sms": True}}, failed("opted_out", "sms", "+358401234567")
+    )
+    assert prefs == {"transactional": {"sms": False}, "marketing": {"sms": False}}
+
+
+def test_contact_points_that_failed_are_not_used_again_until_the_shop_gives_new_ones() -> None:
+    profile = {
+        "customer_id": "c1",
+        "email": "a@example.fi",
+        "phone": "+358401234567",
+        "push_subscriptions": [{"endpoint": "https://push.example/1", "keys": {}}],
+    }
+    for action, channel, address in [
+        ("invalid", "sms", "+358401234567"),
+        ("gone", "push", "https://push.example/1"),
+        ("bounced", "email", "a@example.fi"),
+    ]:
+        profile, _ = apply_contact_failed(profile, None, failed(action, channel, address))  # type: ignore[assignment]
+    assert "phone" not in profile and profile["push_subscriptions"] == []
+    event = new_event(
+        "order.paid",
+        {
+            "order_id": "o1",
+            "customer_id": "c1",
+            "order_number": "#1",
+            "currency": "EUR",
+            "amount": "1",
+        },
+        source="test",
+    )
+    email = next(d for d in decide_now(event, profile, None) if d.channel == "email")
+    assert email.request is None
+    assert email.suppressed == "the email address cannot be used (provider said so)"
+    renewed = apply_customer(profile, upserted(email="new@example.fi"))
+    assert next(d for d in decide_now(event, renewed, None) if d.channel == "email").request
+
+
+def test_news_about_an_old_address_changes_nothing() -> None:
+    profile = {"customer_id": "c1", "email": "new@example.fi"}
+    again, _ = apply_contact_failed(profile, None, failed("bounced", "email", "old@example.fi"))
+    assert again == profile

@@ -21,6 +21,13 @@ EXTRA_SAMPLES: dict[str, dict[str, Any]] = {
     "customer.upserted": {"customer_id": "c1", "email": "a@b.example", "language": "fi"},
     "preferences.updated": {"customer_id": "c1", "transactional": {"sms": True}},
     "webpush.subscribed": {"customer_id": "c1", "subscription": SUB},
+    "contact.failed": {
+        "customer_id": "c1",
+        "channel": "sms",
+        "action": "opted_out",
+        "address": "+358401234567",
+        "reason": "Twilio 21610: the recipient replied STOP",
+    },
     "checkout.updated": {
         "customer_id": "c1",
         "checkout_id": "k1",
