@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -14,6 +16,8 @@ from aftercart.apps import dead_letter_of, faust_app
 from aftercart.settings import Settings
 from channels.base import Sender
 from channels.errors import PermanentError
+from channels.ledger import Entry, delivered, record
+from channels.messages import Receipt
 from channels.pipeline import Pipeline
 from channels.registry import build_sender
 from channels.render import Renderer
@@ -24,6 +28,18 @@ from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
 SenderFactory = Callable[[str, Settings], Sender[Any]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message: delivered (receipt), already delivered (skipped), or kept
+    on the dead-letter topic (dead, with the permanent error if there was one)."""
+
+    request: NotificationRequest | None = None
+    receipt: Receipt | None = None
+    skipped: bool = False
+    dead: bytes | None = None
+    error: PermanentError | None = None
 
 
 class Delivery:
@@ -46,31 +62,35 @@ class Delivery:
             "push": lambda request: renderer.push(request, ttl),
         }[channel]
 
-    async def handle(self, event: faust.EventT) -> bytes | None:
-        """Deliver one message; return the dead-letter record if it could not be delivered."""
+    async def handle(self, event: faust.EventT, sent: Entry | None = None) -> Outcome:
+        """Deliver one message unless the ledger entry `sent` shows it was delivered before."""
         try:
             request = decode_notification(event.value)
         except InvalidMessage as exc:
-            return self._dead(event, exc.reason)
+            return Outcome(dead=self._dead(event, exc.reason))
+        if delivered(sent, request.notification_id):
+            log.info("%s already delivered: not sent again", request.notification_id)
+            return Outcome(skipped=True)
         try:
             async with self.limit:
-                await self.one(request)
+                receipt = await self.one(request)
         except PermanentError as exc:
-            return self._dead(event, f"permanent: {exc}")
+            return Outcome(dead=self._dead(event, f"permanent: {exc}"), request=request, error=exc)
         except Exhausted as exc:
-            return self._dead(event, str(exc), exc.history)
+            return Outcome(dead=self._dead(event, str(exc), exc.history), request=request)
         except Exception as exc:  # a bug must not lose the message: keep it with the reason
             log.exception("unexpected failure delivering offset %s", event.message.offset)
-            return self._dead(event, f"unexpected: {type(exc).__name__}: {exc}")
-        return None
+            return Outcome(dead=self._dead(event, f"unexpected: {type(exc).__name__}: {exc}"))
+        return Outcome(request=request, receipt=receipt)
 
-    async def one(self, request: NotificationRequest) -> None:
+    async def one(self, request: NotificationRequest) -> Receipt:
         """Render and send one request, retrying what is worth retrying."""
         message = self.render(request)
         receipt = await with_retries(
             lambda: self.sender.send(message), self.policy, sleep=self.sleep
         )
         log.debug("sent %s via %s: %s", request.notification_id, self.channel, receipt)
+        return receipt
 
     def _dead(
         self, event: faust.EventT, reason: str, attempts: list[dict[str, Any]] | None = None
@@ -79,13 +99,17 @@ class Delivery:
 
 
 def create_channel_app(
-    settings: Settings, channel: str, sender_factory: SenderFactory = build_sender
+    settings: Settings,
+    channel: str,
+    sender_factory: SenderFactory = build_sender,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> faust.App:
     """Build the worker app for one channel (email, sms or push)."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     app = faust_app(topics.channel_app_id(channel), settings)
     source = app.topic(topics.notify(channel))
     deadletters = app.topic(topics.deadletter)
+    ledger = app.Table("ledger")
 
     @app.agent(source)
     async def deliver(stream: faust.StreamT) -> None:
@@ -93,9 +117,14 @@ def create_channel_app(
         pipeline = Pipeline(settings.channel_in_flight)
 
         async def job(event: faust.EventT) -> None:
-            dead = await delivery.handle(event)
-            if dead is not None:
-                await deadletters.send(value=dead)
+            customer = (event.key or b"").decode()
+            outcome = await delivery.handle(event, ledger.get(customer))
+            if outcome.receipt is not None:
+                # One customer's jobs run one at a time, so this read-modify-write is safe.
+                nid, provider_id = outcome.receipt.notification_id, outcome.receipt.provider_id
+                ledger[customer] = record(ledger.get(customer), nid, provider_id, clock())
+            if outcome.dead is not None:
+                await deadletters.send(value=outcome.dead)
             # Only now may the offset be committed (faust commits up to the first gap).
             event.ack()
 

@@ -82,6 +82,10 @@ class Topics:
         """Faust's changelog topic name for a table of the stream processor."""
         return f"{self.streams_app_id}-{table}-changelog"
 
+    def ledger(self, channel: str) -> str:
+        """The changelog of a channel worker's delivery ledger (channels/ledger.py)."""
+        return f"{self.channel_app_id(channel)}-ledger-changelog"
+
     def all(self) -> list[TopicSpec]:
         """Every topic, created before any worker starts."""
         p = self.partitions
@@ -91,6 +95,7 @@ class Topics:
         specs += [TopicSpec(self.decisions, p, retention_ms=90 * DAY_MS)]
         specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]
         specs += [TopicSpec(self.changelog(t), p, compacted=True) for t in TABLES]
+        specs += [TopicSpec(self.ledger(c), p, compacted=True) for c in CHANNELS]
         return specs
 
 

@@ -7,12 +7,13 @@ import asyncio
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from aftercart.settings import Settings
 from channels.errors import PermanentError, RetriableError
+from channels.ledger import delivered, record
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
 from channels.worker import Delivery
@@ -79,6 +80,9 @@ def request(nid: str, customer: str = "c1") -> bytes:
     )
 
 
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
 async def no_sleep(seconds: float) -> None:
     pass
 
@@ -93,14 +97,19 @@ class Runner:
 
     delivery: Delivery
     acked: list[int] = field(default_factory=list)
+    ledger: dict[str, Any] = field(default_factory=dict)
 
     async def batch(self, events: list[FakeEvent], limit: int = 64) -> list[bytes]:
         pipeline, dead = Pipeline(limit), []
 
         async def job(event: FakeEvent) -> None:
-            record = await self.delivery.handle(event)  # type: ignore[arg-type]
-            if record is not None:
-                dead.append(record)
+            key = event.key.decode()
+            outcome = await self.delivery.handle(event, self.ledger.get(key))  # type: ignore[arg-type]
+            if outcome.receipt is not None:
+                nid = outcome.receipt.notification_id
+                self.ledger[key] = record(self.ledger.get(key), nid, "p", NOW)
+            if outcome.dead is not None:
+                dead.append(outcome.dead)
             self.acked.append(event.message.offset)
 
         for event in events:
@@ -196,3 +205,30 @@ async def test_a_failing_job_does_not_stop_the_pipeline() -> None:
     await pipeline.submit(b"k", fine)  # the same key: it waits for the broken one, then runs
     await pipeline.drain()
     assert done == ["ok"] and len(pipeline) == 0
+
+
+async def test_a_message_redelivered_after_it_was_sent_is_not_sent_again() -> None:
+    # Given a message delivered once (the provider accepted it and the ledger recorded it)
+    sender = FakeSender()
+    runner = delivery(sender)
+    message = FakeEvent(request("n1"))
+    await runner.batch([message])
+    # When the same message comes again (a crash before the commit, a rebalance, a replay)
+    again = await runner.batch([message, FakeEvent(request("n2"))])
+    # Then only the new one goes to the provider, and the old one is acknowledged all the same
+    assert again == []
+    assert sender.sent == ["n1", "n2"]
+    assert runner.acked == [0, 0, 0]
+
+
+async def test_a_message_that_failed_is_not_in_the_ledger() -> None:
+    sender = FakeSender({"n1": [PermanentError("email", "400 bad address")]})
+    runner = delivery(sender)
+    await runner.batch([FakeEvent(request("n1"))])
+    assert not delivered(runner.ledger.get("c1"), "n1")
+
+
+def test_the_ledger_forgets_what_is_older_than_it_keeps() -> None:
+    entry = record(None, "old", "p1", NOW - timedelta(days=31))
+    entry = record(entry, "new", "p2", NOW)
+    assert delivered(entry, "new") and not delivered(entry, "old")
