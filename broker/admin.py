@@ -138,3 +138,10 @@ def lag(bootstrap: str, group: str, topic: str, timeout: float = 10.0) -> int:
     with _client(bootstrap, timeout) as admin:
         committed = admin.list_group_offsets({group: None}).get(group, {})
     return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+
+
+def forget_group(bootstrap: str, group: str, timeout: float = 30.0) -> None:
+    """Delete a consumer group (its workers must be stopped): they start again from the oldest
+    message still on their topics, a replay."""
+    with _client(bootstrap, timeout) as admin:
+        admin.delete_groups([group])

@@ -1,0 +1,99 @@
+"""The delivery ledger on the real broker: a channel worker killed under load, and a replay of
+everything it already delivered, send nothing twice that the ledger knew about."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from test_pipeline import publish
+
+from aftercart.settings import Settings
+from aftercart.stack import Stack
+from bench.measure import wait_until
+from broker import free_ports
+from broker.admin import forget_group, lag
+from sandbox.client import SandboxClient
+from schemas.codec import new_event
+from schemas.events import CloudEvent
+from schemas.notification import notification_id
+
+CUSTOMERS = 300
+
+
+@pytest.fixture
+def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
+    sandbox_port, gateway_port = free_ports(2)
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"l{uuid4().hex[:8]}",
+        topic_partitions=2,
+        sandbox_port=sandbox_port,
+        gateway_port=gateway_port,
+        data_dir=tmp_path,
+    )
+    with Stack(settings, tmp_path, own_broker=False) as running:
+        running.start(("streams", "email"), gateway=False)
+        yield running
+
+
+def story(n: int) -> list[CloudEvent]:
+    cid = f"led-{n}"
+    order = {"customer_id": cid, "order_id": f"o-{n}", "order_number": f"#{n}"}
+    items = [{"sku": "MUG", "name": "Mug", "quantity": 1, "unit_price": "9.00"}]
+    return [
+        new_event(
+            "customer.upserted", {"customer_id": cid, "email": f"{cid}@example.com"}, source="t"
+        ),
+        new_event(
+            "order.placed",
+            {**order, "currency": "EUR", "total": "9.00", "items": items},
+            source="t",
+        ),
+        new_event("order.paid", {**order, "currency": "EUR", "amount": "9.00"}, source="t"),
+    ]
+
+
+def email_worker(stack: Stack) -> None:
+    child = next(c for c in stack.supervisor.children if c.name == "worker-email")
+    child.process.kill()  # SIGKILL: no goodbye, no last commit
+    child.process.wait()
+    stack.supervisor.children.remove(child)
+
+
+def counts(sandbox: SandboxClient) -> Counter[str]:
+    return Counter(m["notification_id"] for m in sandbox.messages(channel="email"))
+
+
+def test_a_killed_and_a_replayed_email_worker_send_nothing_twice(stack: Stack) -> None:
+    sandbox = SandboxClient(stack.settings.sandbox_url)
+    events = [e for n in range(CUSTOMERS) for e in story(n)]
+    wanted = {notification_id(e.id, "email", e.type) for e in events if e.type.startswith("order.")}
+    publish(stack, *events)
+    # Kill the email worker while it is delivering
+    wait_until(lambda: len(counts(sandbox)) >= len(wanted) // 3, 60, "a third delivered")
+    email_worker(stack)
+    stack.start_workers(("email",))
+    wait_until(lambda: wanted <= set(counts(sandbox)), 120, "every email", stack.check)
+    t = stack.topics
+    group = t.channel_app_id("email")
+    wait_until(
+        lambda: lag(stack.settings.kafka_bootstrap, group, t.notify("email")) == 0, 60, "commit"
+    )
+    after_kill = counts(sandbox)
+    twice = sorted(nid for nid, n in after_kill.items() if n > 1)
+    # Only what was at the provider when the worker died can go twice (the provider accepted,
+    # the ledger had not recorded it yet): never the backlog it had not committed.
+    assert len(twice) <= stack.settings.channel_concurrency, twice
+
+    # Replay: the same worker group forgotten, everything on the topic read again
+    email_worker(stack)
+    forget_group(stack.settings.kafka_bootstrap, group)
+    stack.start_workers(("email",))
+    wait_until(
+        lambda: lag(stack.settings.kafka_bootstrap, group, t.notify("email")) == 0, 90, "replay"
+    )
+    assert counts(sandbox) == after_kill  # the ledger recognized every message
