@@ -46,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="ORDER_OR_CUSTOMER",
         help="an order id, an order number (#1001) or a customer id, in full or its last part",
     )
+    sub.add_parser("vapid-keys", help="print a new VAPID key pair for web push")
     render = sub.add_parser("render", help="preview one message rendered from sample data")
     render.add_argument("event_type", metavar="EVENT_TYPE", help="e.g. order.placed")
     render.add_argument("--channel", required=True, help="email, sms or push")
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from sandbox.server import run_sandbox
 
-        run_sandbox(settings.sandbox_host, settings.sandbox_port)
+        run_sandbox(settings.sandbox_host, settings.sandbox_port, faults=settings.sandbox_faults)
         return 0
     if args.command == "gateway":
         from ingest.server import run_gateway
@@ -125,6 +126,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         topic = Topics(settings.topic_prefix, settings.topic_partitions).decisions
         for line in timeline(read_decisions(settings.kafka_bootstrap, topic), args.subject):
             print(line)
+        return 0
+    if args.command == "vapid-keys":
+        from channels.webpush import new_vapid_keys
+
+        private, public = new_vapid_keys()
+        print(f"AFTERCART_VAPID_PRIVATE_KEY={private}")
+        print(f"# application server key (public, for pushManager.subscribe): {public}")
         return 0
     if args.command == "render":
         from channels.preview import PreviewError, preview

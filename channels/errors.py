@@ -5,7 +5,8 @@ and swallows. The shared retry component decides what happens next from the type
 
 - `RetriableError`: try the same message again later (honour `retry_after` when set).
 - `PermanentError`: this message can never be delivered as it is: dead-letter it with the
-  error, do not retry, go on with the next message.
+  error, do not retry, go on with the next message. A `ContactUnusable` one also says the
+  contact point is unusable (`action`), which the worker reports as a `contact.failed` event.
 - `ConfigurationError`: our side is misconfigured (bad key, revoked credentials): pause the
   whole channel and alert; keep its messages, they will go once the configuration is fixed.
 """
@@ -15,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import ClassVar, Literal
+
+ContactAction = Literal["opted_out", "invalid", "gone"]
 
 
 class DeliveryError(Exception):
@@ -54,8 +58,34 @@ class ConfigurationError(DeliveryError):
     """Our credentials or setup are wrong: pause the channel, keep its messages, alert."""
 
 
-class SubscriptionGone(PermanentError):
+class ContactUnusable(PermanentError):
+    """The provider says the contact point itself cannot be used, not just this message:
+    dead-letter the message and report `action` (a `contact.failed` event, channels/feedback.py)
+    so the stream processor stops using the contact point."""
+
+    action: ClassVar[ContactAction]
+
+
+class OptedOut(ContactUnusable):
+    """The recipient texted STOP (Twilio 21610): switch SMS off for them."""
+
+    action = "opted_out"
+
+
+class InvalidContact(ContactUnusable):
+    """Not a number that takes texts (Twilio 21211, 21614): flag the number, stop using it."""
+
+    action = "invalid"
+
+
+class SubscriptionGone(ContactUnusable):
     """The push subscription expired or was revoked (404/410): dead-letter and delete it."""
+
+    action = "gone"
+
+
+class PayloadTooLarge(PermanentError):
+    """The push service refused the payload's size (413) even after it was shortened."""
 
 
 class DisallowedEndpoint(PermanentError):

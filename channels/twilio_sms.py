@@ -17,7 +17,14 @@ from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageList
 
 from aftercart.settings import Settings
-from channels.errors import ConfigurationError, DeliveryError, PermanentError, RetriableError
+from channels.errors import (
+    ConfigurationError,
+    DeliveryError,
+    InvalidContact,
+    OptedOut,
+    PermanentError,
+    RetriableError,
+)
 from channels.messages import Receipt, SmsMessage
 
 # 20429: too many concurrent requests; 30001: queue overflow (back off and retry).
@@ -26,6 +33,10 @@ RETRIABLE_CODES = frozenset({20429, 30001})
 CONFIGURATION_CODES = frozenset({20003, 20005, 21606, 21212})
 # 21610 recipient sent STOP, 21211 invalid To, 21614 not a mobile, 30006 landline, and kin.
 PERMANENT_CODES = frozenset({21211, 21214, 21408, 21610, 21612, 21614, 30003, 30005, 30006})
+# What those say about the number itself, so the next message does not try it again. 30006
+# (landline or unreachable carrier) is left out: an unreachable carrier says nothing final.
+OPTED_OUT_CODES = frozenset({21610})
+INVALID_NUMBER_CODES = frozenset({21211, 21614})
 
 # The SDK logs every request line and header at INFO; keep that out of our logs.
 _http_log = logging.getLogger("aftercart.channels.twilio.http")
@@ -113,6 +124,10 @@ def error_for_twilio(status: int, code: int | None, detail: str) -> DeliveryErro
     provider_code = str(code) if code is not None else str(status)
     if code in RETRIABLE_CODES:
         return RetriableError("sms", detail, provider_code)
+    if code in OPTED_OUT_CODES:
+        return OptedOut("sms", detail, provider_code)
+    if code in INVALID_NUMBER_CODES:
+        return InvalidContact("sms", detail, provider_code)
     if code in PERMANENT_CODES:
         return PermanentError("sms", detail, provider_code)
     if code in CONFIGURATION_CODES or status in (401, 403, 404) or 300 <= status < 400:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import json
 import logging
 import re
 import time
@@ -26,12 +28,14 @@ from channels.errors import (
     ConfigurationError,
     DeliveryError,
     DisallowedEndpoint,
+    PayloadTooLarge,
     PermanentError,
     RetriableError,
     SubscriptionGone,
     retry_after_seconds,
 )
 from channels.messages import PushMessage, Receipt
+from channels.render import MAX_PUSH_PAYLOAD
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +44,27 @@ VAPID_LIFETIME_S = 12 * 3600
 VAPID_RENEW_S = 3600
 # Printable ASCII without spaces or backslashes: nothing two URL parsers could read differently.
 _URL_CHARS = re.compile(r"[!-\[\]-~]+")
+# A DNS name whose last label starts with a letter: no IP literal in any spelling (127.1,
+# 0x7f000001, 2130706433, [::1]), no '*' or '%', reaches the resolver as an https host.
+_HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]")
 # Subscriptions whose parsed keys are kept; the oldest goes first beyond this.
 PUSHER_CACHE_SIZE = 4096
+# What a push keeps when its service refuses the size (413): the start of title and body.
+SHORT_PUSH_TITLE = 80
+SHORT_PUSH_BODY = 160
+
+
+def allowed_push_origins(settings: Settings) -> tuple[str, ...]:
+    """The push services a subscription may point at: https only, plus the sandbox when
+    `push_allow_sandbox` is set; anything else configured fails at start."""
+    for entry in settings.push_allowed_origins:
+        url = URL(entry)
+        host = (url.raw_host or "").lower().removeprefix("*.")
+        if url.scheme != "https" or url.user is not None or not _HOSTNAME.fullmatch(host):
+            raise ConfigurationError(
+                "push", f"push_allowed_origins entry {entry!r} is not an https push service"
+            )
+    return settings.push_origins
 
 
 def check_endpoint(endpoint: str, allowed_origins: Iterable[str]) -> URL:
@@ -49,7 +72,7 @@ def check_endpoint(endpoint: str, allowed_origins: Iterable[str]) -> URL:
 
     An https endpoint matches an origin exactly or a `https://*.domain` entry by one extra
     label; any other scheme (the local sandbox) only matches an exactly configured origin.
-    Userinfo, ports the origin does not list and odd characters are refused.
+    Userinfo, ports the origin does not list, IP literals and odd characters are refused.
     """
     if not _URL_CHARS.fullmatch(endpoint):
         raise DisallowedEndpoint("push", "endpoint has characters a URL may not carry")
@@ -61,11 +84,14 @@ def check_endpoint(endpoint: str, allowed_origins: Iterable[str]) -> URL:
         raise DisallowedEndpoint("push", "endpoint carries userinfo")
     if not url.raw_host or not url.absolute:
         raise DisallowedEndpoint("push", "endpoint has no host")
+    host = url.raw_host.lower()
+    named = _HOSTNAME.fullmatch(host) is not None
     for entry in allowed_origins:
         scheme, port, pattern = _origin(entry)
         if (scheme, port) != (url.scheme, url.port):
             continue
-        host = url.raw_host.lower()
+        if url.scheme == "https" and not named:
+            continue
         if host == pattern:
             return url
         if pattern.startswith("*.") and url.scheme == "https":
@@ -87,11 +113,60 @@ def error_for_status(status: int, headers: Mapping[str, str], detail: str) -> De
     code = str(status)
     if status in (404, 410):
         return SubscriptionGone("push", f"subscription gone: {detail}", code)
+    if status == 413:
+        return PayloadTooLarge("push", f"payload too large: {detail}", code)
     if status == 429 or status >= 500:
         return RetriableError("push", detail, code, retry_after_seconds(headers))
     if status in (400, 401, 403):
         return ConfigurationError("push", f"VAPID or request rejected: {detail}", code)
     return PermanentError("push", detail, code)
+
+
+def shrunk_payload(payload: bytes) -> bytes | None:
+    """The payload for a second try after a 413: its ids, the start of its title and body and
+    no link; None when it is not the renderer's JSON or would be no shorter."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("title"), str):
+        return None
+    body = data.get("body")
+    short = {
+        "notification_id": data.get("notification_id"),
+        "title": _cut(data["title"], SHORT_PUSH_TITLE),
+        "body": _cut(body if isinstance(body, str) else "", SHORT_PUSH_BODY),
+        "url": "",
+        "tag": data.get("tag"),
+    }
+    short = {k: v for k, v in short.items() if isinstance(v, str) and len(v) <= MAX_PUSH_PAYLOAD}
+    raw = json.dumps(short, ensure_ascii=False, separators=(",", ":")).encode()
+    return raw if len(raw) < len(payload) and len(raw) <= MAX_PUSH_PAYLOAD else None
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def new_vapid_keys() -> tuple[str, str]:
+    """A new VAPID key pair: the private key as `vapid_private_key` reads it (base64url of the
+    32-byte scalar) and the application server key browsers subscribe with."""
+    vapid = Vapid()
+    vapid.generate_keys()
+    scalar = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
+    return _b64url(scalar), application_server_key(vapid)
+
+
+def application_server_key(vapid: Vapid) -> str:
+    """The public key browsers subscribe with (base64url, uncompressed P-256 point)."""
+    raw = vapid.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return _b64url(raw)
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 class VapidTokens:
@@ -151,7 +226,7 @@ class WebPush:
         timeout_s: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._origins = settings.push_origins
+        self._origins = allowed_push_origins(settings)
         self._vapid = load_vapid(settings)
         self._tokens = VapidTokens(self._vapid, settings.vapid_subject, clock)
         try:  # a bad subject fails at start, not on every message
@@ -167,22 +242,39 @@ class WebPush:
     @property
     def application_server_key(self) -> str:
         """The public key browsers subscribe with (base64url, uncompressed P-256 point)."""
-        raw = self._vapid.public_key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        return application_server_key(self._vapid)
 
     async def send(self, message: PushMessage) -> Receipt:
-        """Encrypt and post one push; one attempt, errors raised by type."""
+        """Encrypt and post one push; one attempt, errors raised by type.
+
+        A 413 gets one more post with a shortened payload (`shrunk_payload`): a service may
+        take less than RFC 8291's 4,096 bytes, and that is a different message, not a retry.
+        """
         url = check_endpoint(message.subscription.endpoint, self._origins)
+        authorization = self._tokens.authorization(str(url.origin()))
+        try:
+            return await self._post(url, message, authorization)
+        except PayloadTooLarge as exc:
+            shorter = shrunk_payload(message.payload)
+            size = len(message.payload)
+            if shorter is None:
+                reason = f"{size}-byte payload refused, nothing left to shorten: {exc.detail}"
+                raise PayloadTooLarge("push", reason, exc.provider_code) from exc
+            try:
+                smaller = dataclasses.replace(message, payload=shorter)
+                return await self._post(url, smaller, authorization)
+            except PayloadTooLarge as again:
+                reason = f"{size}-byte payload refused, also shortened to {len(shorter)}: "
+                raise PayloadTooLarge("push", reason + again.detail, again.provider_code) from exc
+
+    async def _post(self, url: URL, message: PushMessage, authorization: str) -> Receipt:
         body = self._encrypt(message)
-        origin = str(url.origin())
         headers = {
             "TTL": str(message.ttl),
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
             "Urgency": "normal",
-            "Authorization": self._tokens.authorization(origin),
+            "Authorization": authorization,
         }
         try:
             # No redirects: a push service must not bounce us to an address we never checked.

@@ -10,8 +10,12 @@ import pytest
 from channels import sendgrid_email, twilio_sms, webpush
 from channels.errors import (
     ConfigurationError,
+    ContactUnusable,
     DeliveryError,
     DisallowedEndpoint,
+    InvalidContact,
+    OptedOut,
+    PayloadTooLarge,
     PermanentError,
     RetriableError,
     SubscriptionGone,
@@ -59,10 +63,10 @@ def test_sendgrid_rate_limit_waits_until_the_reset() -> None:
         (403, None, ConfigurationError),
         (404, 20404, ConfigurationError),
         (400, 21606, ConfigurationError),
-        (400, 21610, PermanentError),
-        (400, 21211, PermanentError),
-        (400, 21614, PermanentError),
-        (400, 30006, PermanentError),
+        (400, 21610, OptedOut),
+        (400, 21211, InvalidContact),
+        (400, 21614, InvalidContact),
+        (400, 30006, PermanentError),  # landline or unreachable carrier: not final
         (400, 21999, PermanentError),
     ],
 )
@@ -80,7 +84,7 @@ def test_twilio_status_and_code(status: int, code: int | None, kind: type[Delive
         (403, ConfigurationError),
         (404, SubscriptionGone),
         (410, SubscriptionGone),
-        (413, PermanentError),
+        (413, PayloadTooLarge),
         (429, RetriableError),
         (502, RetriableError),
     ],
@@ -93,9 +97,36 @@ def test_push_status(status: int, kind: type[DeliveryError]) -> None:
         assert error.retry_after == 7.0
 
 
+def test_sendgrid_bad_request_is_dead_lettered_with_the_providers_words() -> None:
+    text = '{"errors":[{"message":"The from object must be provided","field":"from"}]}'
+    error = sendgrid_email.error_for_status(400, {}, f"HTTP 400: {text}")
+    assert type(error) is PermanentError and not isinstance(error, ContactUnusable)
+    assert "The from object must be provided" in str(error)
+
+
 def test_gone_and_disallowed_are_permanent() -> None:
     assert issubclass(SubscriptionGone, PermanentError)
     assert issubclass(DisallowedEndpoint, PermanentError)
+    assert issubclass(PayloadTooLarge, PermanentError)
+    assert not issubclass(PayloadTooLarge, ContactUnusable)
+    assert not issubclass(DisallowedEndpoint, ContactUnusable)
+
+
+@pytest.mark.parametrize(
+    ("error", "action"),
+    [
+        (twilio_sms.error_for_twilio(400, 21610, "STOP"), "opted_out"),
+        (twilio_sms.error_for_twilio(400, 21211, "invalid To"), "invalid"),
+        (twilio_sms.error_for_twilio(400, 21614, "not a mobile"), "invalid"),
+        (webpush.error_for_status(404, {}, "not found"), "gone"),
+        (webpush.error_for_status(410, {}, "expired"), "gone"),
+    ],
+)
+def test_contact_failures_say_what_to_do_with_the_contact(
+    error: DeliveryError, action: str
+) -> None:
+    assert isinstance(error, ContactUnusable) and isinstance(error, PermanentError)
+    assert error.action == action
     assert not issubclass(ConfigurationError, PermanentError | RetriableError)
 
 

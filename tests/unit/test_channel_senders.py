@@ -20,6 +20,9 @@ from pydantic import SecretStr
 from aftercart.settings import Settings
 from channels.errors import (
     ConfigurationError,
+    DeliveryError,
+    InvalidContact,
+    OptedOut,
     PermanentError,
     RetriableError,
 )
@@ -137,6 +140,20 @@ async def test_sendgrid_rate_limit_carries_the_reset(provider: tuple[FakeProvide
     assert caught.value.retry_after is not None and 25 < caught.value.retry_after <= 30
 
 
+async def test_sendgrid_bad_request_is_permanent_with_the_providers_text(
+    provider: tuple[FakeProvider, str],
+) -> None:
+    fake, base = provider
+    words = "The from email does not contain a valid address."
+    fake.answer = Answer(400, {"errors": [{"message": words, "field": "from.email"}]})
+    sender = SendGridEmail(settings(base))
+    with pytest.raises(PermanentError) as caught:
+        await sender.send(EMAIL)
+    await sender.close()
+    assert type(caught.value) is PermanentError and caught.value.provider_code == "400"
+    assert words in str(caught.value) and len(fake.requests) == 1
+
+
 async def test_sendgrid_does_not_follow_redirects(provider: tuple[FakeProvider, str]) -> None:
     fake, base = provider
     fake.answer = Answer(307, "", {"Location": "http://169.254.169.254/latest/meta-data"})
@@ -185,22 +202,27 @@ async def test_twilio_creates_a_message_with_a_status_callback(
 @pytest.mark.parametrize(
     ("status", "code", "kind"),
     [
-        (400, 21610, PermanentError),
+        (400, 21610, OptedOut),
+        (400, 21211, InvalidContact),
+        (400, 21614, InvalidContact),
+        (400, 30006, PermanentError),
         (429, 20429, RetriableError),
         (401, 20003, ConfigurationError),
         (500, None, RetriableError),
     ],
 )
 async def test_twilio_refusals(
-    provider: tuple[FakeProvider, str], status: int, code: int | None, kind: type[Exception]
+    provider: tuple[FakeProvider, str], status: int, code: int | None, kind: type[DeliveryError]
 ) -> None:
     fake, base = provider
     body = {"status": status, "message": "no"} | ({"code": code} if code else {})
     fake.answer = Answer(status, body)
     sender = TwilioSms(settings(base))
-    with pytest.raises(kind):
+    with pytest.raises(kind) as caught:
         await sender.send(SMS)
     await sender.close()
+    assert type(caught.value) is kind
+    assert caught.value.provider_code == str(code or status)
 
 
 async def test_twilio_timeout_is_enforced(provider: tuple[FakeProvider, str]) -> None:

@@ -16,19 +16,32 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given
+from hypothesis import strategies as st
 from py_vapid import Vapid
 from pydantic import SecretStr
+from yarl import URL
 
+from aftercart.cli import main
 from aftercart.settings import DEFAULT_PUSH_ORIGINS, Settings
 from channels.errors import (
     ConfigurationError,
     DisallowedEndpoint,
+    PayloadTooLarge,
     PermanentError,
     RetriableError,
     SubscriptionGone,
 )
 from channels.messages import PushMessage
-from channels.webpush import VapidTokens, WebPush, check_endpoint
+from channels.render import MAX_PUSH_PAYLOAD
+from channels.webpush import (
+    SHORT_PUSH_BODY,
+    VapidTokens,
+    WebPush,
+    check_endpoint,
+    load_vapid,
+    shrunk_payload,
+)
 from schemas.common import PushKeys, PushSubscription
 
 SANDBOX = "http://127.0.0.1:8787"
@@ -59,6 +72,20 @@ def test_known_push_services_are_allowed(endpoint: str) -> None:
         "https://fcm.googleapis.com:8443/fcm/send/abc",  # a port the origin does not list
         "https://user:pw@fcm.googleapis.com/fcm/send/abc",  # userinfo
         "https://fcm.googleapis.com@169.254.169.254/",  # userinfo hiding the real host
+        "https://fcm.googleapis.com@evil.example/",
+        "https://fcm.googleapis.com:443@evil.example/",
+        "https://evil.example%23@fcm.googleapis.com/",
+        "https://fcm.googleapis.com%40evil.example/",
+        "https://*.notify.windows.com/w/",  # the wildcard itself is no host
+        "https://%2A.notify.windows.com/w/",
+        "https://[::ffff:169.254.169.254]/",  # IP literals in other spellings
+        "https://2852039166/",
+        "https://0xa9fea9fe/",
+        "https://x.notify.windows.com:8443/w/",
+        "http://x.notify.windows.com/w/",
+        "wss://fcm.googleapis.com/fcm/send/abc",
+        "//fcm.googleapis.com/fcm/send/abc",
+        "https:fcm.googleapis.com/fcm/send/abc",
         "https://fcm.googleapis.com.evil.example/x",
         "https://evil.example/fcm.googleapis.com",
         "https://notify.windows.com/w/",  # the wildcard needs a subdomain
@@ -85,6 +112,23 @@ def test_sandbox_is_allowed_only_when_enabled() -> None:
         check_endpoint(SANDBOX + "/push/1", disabled)
     with pytest.raises(DisallowedEndpoint):  # same host, other port
         check_endpoint("http://127.0.0.1:8788/push/1", enabled)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "http://push.internal",
+        "http://fcm.googleapis.com",
+        "https://10.0.0.1",
+        "https://[::1]",
+        "https://user@push.example",
+        "ftp://push.example",
+    ],
+)
+def test_only_https_push_services_may_be_configured(entry: str) -> None:
+    # the sandbox is the one plain-http origin, and only through push_allow_sandbox
+    with pytest.raises(ConfigurationError):
+        WebPush(Settings(push_allowed_origins=(entry,)))
 
 
 def test_vapid_token_is_reused_per_origin_until_near_expiry() -> None:
@@ -132,6 +176,26 @@ def test_without_a_key_an_ephemeral_one_is_made_and_logged_once(
     assert first.application_server_key not in messages[0]
 
 
+def test_vapid_keys_command_prints_a_pair_the_settings_accept(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the printed pair
+    assert main(["vapid-keys"]) == 0
+    assignment, comment = capsys.readouterr().out.splitlines()
+    name, private = assignment.split("=", 1)
+    public = comment.rsplit(" ", 1)[1]
+    # when the private key is configured as printed
+    monkeypatch.setenv(name, private)
+    settings = Settings()
+    # then the sender signs with it, and browsers subscribe with the printed public key
+    assert WebPush(settings).application_server_key == public
+    signed = load_vapid(settings).sign({"aud": "https://fcm.googleapis.com", "sub": "mailto:a@b.c"})
+    assert Vapid.verify(signed["Authorization"])
+    assert _public_key(Vapid.from_raw_public(public.encode())) == public
+    assert main(["vapid-keys"]) == 0
+    assert capsys.readouterr().out.split("\n")[0] != assignment  # a new pair each time
+
+
 @dataclass
 class Browser:
     """A subscriber's key pair: what a browser holds to decrypt its pushes."""
@@ -160,10 +224,20 @@ class FakePushService:
     status: int = 201
     headers: dict[str, str] = field(default_factory=dict)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    first: list[int] = field(default_factory=list)  # statuses answered before `status`
 
     async def handle(self, request: web.Request) -> web.Response:
         self.received.append((dict(request.headers), await request.read()))
-        return web.Response(status=self.status, headers=self.headers)
+        status = self.first.pop(0) if self.first else self.status
+        return web.Response(status=status, headers=self.headers)
+
+
+def via(origin: str) -> Settings:
+    """Settings whose sandbox is the fake push service: the one plain-http origin allowed."""
+    url = URL(origin)
+    return Settings(
+        sandbox_host=url.host or "", sandbox_port=url.port or 0, push_allow_sandbox=True
+    )
 
 
 # The server runs on the test's own loop (pyproject puts fixtures on the session loop).
@@ -185,7 +259,7 @@ async def test_push_is_encrypted_signed_and_kept_for_its_ttl(
     fake, origin = push_service
     fake.headers = {"Location": origin + "/messages/m-1"}
     browser = Browser()
-    sender = WebPush(Settings(push_allowed_origins=(origin,)))
+    sender = WebPush(via(origin))
     message = PushMessage("n-9", browser.subscription(origin + "/push/1"), b'{"title":"hi"}', 600)
     # when
     receipt = await sender.send(message)
@@ -209,6 +283,9 @@ async def test_push_is_encrypted_signed_and_kept_for_its_ttl(
         (503, RetriableError),
         (403, ConfigurationError),
         (301, PermanentError),  # a redirect is never followed
+        (302, PermanentError),
+        (307, PermanentError),
+        (308, PermanentError),
     ],
 )
 async def test_push_service_refusals(
@@ -216,13 +293,87 @@ async def test_push_service_refusals(
 ) -> None:
     fake, origin = push_service
     fake.status, fake.headers = status, {"Retry-After": "9", "Location": "http://10.0.0.1/"}
-    sender = WebPush(Settings(push_allowed_origins=(origin,)))
+    sender = WebPush(via(origin))
     with pytest.raises(kind) as caught:
         await sender.send(PushMessage("n", Browser().subscription(origin + "/push/1"), b"{}", 60))
     await sender.close()
     assert len(fake.received) == 1
     if isinstance(caught.value, RetriableError):
         assert caught.value.retry_after == 9.0
+
+
+def big_payload() -> bytes:
+    payload = {
+        "notification_id": "n-7",
+        "title": "Your order #1001 has shipped " * 4,
+        "body": "Tracking: " + "the parcel is on its way " * 80,
+        "url": "https://shop.example/track?" + "x" * 1500,
+        "tag": "order-1001",
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def test_too_large_push_goes_once_more_with_a_shorter_text(
+    push_service: tuple[FakePushService, str],
+) -> None:
+    # given a push service that refuses the first body as too large
+    fake, origin = push_service
+    fake.first = [413]
+    browser = Browser()
+    sender = WebPush(via(origin))
+    message = PushMessage("n-7", browser.subscription(origin + "/push/1"), big_payload(), 60)
+    # when
+    receipt = await sender.send(message)
+    await sender.close()
+    # then the second post carries the title and the start of the body, without the link
+    assert receipt.notification_id == "n-7" and len(fake.received) == 2
+    first, second = (json.loads(browser.decrypt(body)) for _, body in fake.received)
+    assert first == json.loads(big_payload())
+    assert second["notification_id"] == "n-7" and second["tag"] == "order-1001"
+    assert second["url"] == "" and second["title"].startswith("Your order #1001")
+    assert second["body"].startswith("Tracking: the parcel") and second["body"].endswith("…")
+    assert len(second["body"]) == SHORT_PUSH_BODY
+    assert fake.received[0][1][:16] != fake.received[1][1][:16]  # encrypted afresh
+
+
+async def test_too_large_even_when_shortened_is_dropped_with_the_reason(
+    push_service: tuple[FakePushService, str],
+) -> None:
+    fake, origin = push_service
+    fake.status = 413
+    sender = WebPush(via(origin))
+    message = PushMessage("n-7", Browser().subscription(origin + "/push/1"), big_payload(), 60)
+    with pytest.raises(PayloadTooLarge) as caught:
+        await sender.send(message)
+    await sender.close()
+    assert len(fake.received) == 2  # shortened once, never retried beyond that
+    assert f"{len(big_payload())}-byte payload refused, also shortened to" in str(caught.value)
+    assert caught.value.provider_code == "413"
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=1200)
+
+
+@given(title=_TEXT, body=_TEXT, url=st.text(max_size=2048))
+def test_a_shortened_payload_is_smaller_and_keeps_the_start_of_the_text(
+    title: str, body: str, url: str
+) -> None:
+    payload = json.dumps(
+        {"notification_id": "n", "title": title, "body": body, "url": url, "tag": "t"},
+        ensure_ascii=False,
+    ).encode()
+    shorter = shrunk_payload(payload)
+    if shorter is None:  # nothing to cut: the push is dropped with the reason instead
+        return
+    assert len(shorter) < len(payload) and len(shorter) <= MAX_PUSH_PAYLOAD
+    short = json.loads(shorter)
+    assert title.startswith(short["title"].removesuffix("…").rstrip())
+    assert body.startswith(short["body"].removesuffix("…").rstrip())
+
+
+@pytest.mark.parametrize("payload", [b"{}", b"not json", b"[1]", b'{"title":"hi","body":"yo"}'])
+def test_a_payload_that_cannot_shrink_gives_none(payload: bytes) -> None:
+    assert shrunk_payload(payload) is None
 
 
 async def test_disallowed_endpoint_is_refused_before_any_connection() -> None:
@@ -248,7 +399,7 @@ async def test_pushes_to_one_browser_each_get_a_fresh_key_and_salt(
     # given one browser that receives three pushes (its parsed keys are reused)
     fake, origin = push_service
     browser = Browser()
-    sender = WebPush(Settings(push_allowed_origins=(origin,)))
+    sender = WebPush(via(origin))
     subscription = browser.subscription(origin + "/push/1")
     # when
     for n in range(3):
