@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     # Provider sandbox
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8787
+    # Fault profiles by channel, e.g. {"email": {"errors": {"503": 0.05}}}; see sandbox/faults.py.
+    sandbox_faults: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     # Email (SendGrid). No key: the same client talks to the sandbox.
     sendgrid_api_key: SecretStr | None = None

@@ -1,16 +1,17 @@
-"""A small synchronous client for the sandbox's own routes (outbox, push subscribers)."""
+"""A small synchronous client for the sandbox's own routes (outbox, push subscribers, faults)."""
 
 from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 from urllib.parse import urlencode
 
 
 class SandboxClient:
-    """Talks to a running sandbox: read its outbox, make test browsers."""
+    """Talks to a running sandbox: read its outbox, make test browsers, make providers fail."""
 
     def __init__(self, base_url: str, timeout: float = 10.0):
         self.base_url = base_url.rstrip("/")
@@ -63,6 +64,27 @@ class SandboxClient:
         """The browser drops the subscription; pushes to it then get 410 Gone."""
         subscriber_id = subscription["endpoint"].rsplit("/", 1)[1]
         self.request("DELETE", f"/push/subscribers/{subscriber_id}")
+
+    def set_faults(self, channel: str, profile: dict[str, Any]) -> dict[str, Any]:
+        """Make one channel (email, sms, push) misbehave; returns the profile as the sandbox has it.
+
+        profile: {"errors": {"503": 0.05}, "rate_limit": 0.01, "retry_after_s": 1,
+        "latency_ms": 0, "timeout": 0.0, "hang_s": 30, "seed": 7}; every field is optional.
+        """
+        try:
+            return dict(self.request("PUT", f"/faults/{channel}", profile))
+        except urllib.error.HTTPError as exc:
+            if exc.code in (400, 404):  # the sandbox says what is wrong with the profile
+                raise ValueError(json.loads(exc.read())["error"]) from None
+            raise
+
+    def clear_faults(self, channel: str | None = None) -> None:
+        """One channel, or every channel when None, answers normally again."""
+        self.request("DELETE", f"/faults/{channel}" if channel else "/faults")
+
+    def faults(self) -> dict[str, Any]:
+        """The fault profile of each channel that has one (GET /faults)."""
+        return dict(self.request("GET", "/faults"))
 
     def wait_for(
         self, count: int, *, timeout: float = 10.0, **filters: Any

@@ -1,4 +1,4 @@
-"""What the sandbox received: every accepted and every rejected request, in arrival order."""
+"""What the sandbox received: every accepted, rejected and faulted request, in arrival order."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 DEFAULT_LIMIT = 200_000  # entries kept; older ones are dropped (about 150 MB at worst)
 CHANNELS = ("email", "sms", "push")
-STATUSES = ("accepted", "rejected")
+STATUSES = ("accepted", "rejected", "faulted")  # faulted: an injected fault answered it
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.faults import Fault, reason
 from sandbox.outbox import new_message_id
 from sandbox.push_browser import Subscriber, VapidRejected, b64url_decode
 from sandbox.state import STATE, SandboxState
@@ -23,15 +24,23 @@ _REASONS = {
 }
 
 
-def _error(status: int, errno: int, message: str) -> web.Response:
+def _error(status: int, errno: int | None, message: str) -> web.Response:
     body = {
         "code": status,
         "errno": errno,
-        "error": _REASONS[status],
+        "error": _REASONS.get(status) or reason(status),
         "message": message,
         "more_info": ERRORS_URL,
     }
     return web.json_response(body, status=status)
+
+
+def fault_response(fault: Fault) -> web.Response:
+    """An injected fault as autopush answers it: no errno; 429 and 503 carry Retry-After."""
+    response = _error(fault.status, None, reason(fault.status))
+    if fault.status in (429, 503):
+        response.headers["Retry-After"] = str(fault.retry_after_s)
+    return response
 
 
 async def create_subscriber(request: web.Request) -> web.Response:
@@ -64,9 +73,9 @@ async def delete_subscriber(request: web.Request) -> web.Response:
 async def push_message(request: web.Request) -> web.StreamResponse:
     """POST /push/{id}: deliver one encrypted message to a subscriber."""
     state = request.app[STATE]
-    fault = await state.faults.intercept("push", request)
+    fault = await state.fault("push")
     if fault is not None:
-        return fault
+        return fault_response(fault)
     subscriber_id = request.match_info["id"]
     subscriber = state.subscribers.get(subscriber_id)
     body = await request.read()

@@ -19,6 +19,7 @@ def sandbox_server() -> SandboxHandle:
 
 @pytest.fixture
 def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
-    """The shared sandbox with an empty outbox."""
+    """The shared sandbox with an empty outbox and no fault profiles."""
     sandbox_server.clear()
+    sandbox_server.clear_faults()
     return sandbox_server

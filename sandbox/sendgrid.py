@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.faults import Fault, reason
 from sandbox.outbox import new_message_id
 from sandbox.state import STATE, SandboxState
 
@@ -23,9 +26,9 @@ def _errors(status: int, errors: list[tuple[str, str | None]]) -> web.Response:
 async def mail_send(request: web.Request) -> web.StreamResponse:
     """POST /v3/mail/send."""
     state = request.app[STATE]
-    fault = await state.faults.intercept("email", request)
+    fault = await state.fault("email")
     if fault is not None:
-        return fault
+        return fault_response(fault)
     body = await request.read()
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.startswith(KEY_PREFIX):
@@ -47,6 +50,16 @@ async def mail_send(request: web.Request) -> web.StreamResponse:
     for fields in read_mail(result.body):
         state.outbox.record("email", "accepted", provider_id=message_id, **fields)
     return web.Response(status=202, headers={"X-Message-Id": message_id})
+
+
+def fault_response(fault: Fault) -> web.Response:
+    """An injected fault as SendGrid answers it; a 429 gives X-RateLimit-Reset, no Retry-After."""
+    if fault.status != 429:
+        return _errors(fault.status, [(reason(fault.status), None)])
+    response = _errors(429, [("too many requests", None)])
+    reset = math.ceil(time.time()) + fault.retry_after_s  # epoch seconds
+    response.headers.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+    return response
 
 
 def read_mail(mail: dict[str, Any]) -> list[dict[str, Any]]:

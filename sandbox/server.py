@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
 from sandbox import push_service, sendgrid, twilio
 from sandbox.contracts import Contracts
-from sandbox.faults import FaultProfile, NoFaults
+from sandbox.faults import ChannelProfile, Faults, check_channel
 from sandbox.outbox import DEFAULT_LIMIT, Outbox
 from sandbox.state import STATE, SandboxState
 
@@ -26,11 +28,11 @@ PROVIDER_OPERATIONS = (
 
 
 def create_sandbox_app(
-    base_url: str, *, faults: FaultProfile | None = None, outbox_limit: int = DEFAULT_LIMIT
+    base_url: str, *, faults: Faults | None = None, outbox_limit: int = DEFAULT_LIMIT
 ) -> web.Application:
     """The sandbox application; base_url is how clients reach it (push endpoints and VAPID aud)."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
-    app[STATE] = SandboxState(base_url, outbox=Outbox(outbox_limit), faults=faults or NoFaults())
+    app[STATE] = SandboxState(base_url, outbox=Outbox(outbox_limit), faults=faults or Faults())
     app.on_startup.append(_load_contracts)
     app.router.add_post("/v3/mail/send", sendgrid.mail_send)
     app.router.add_post("/2010-04-01/Accounts/{AccountSid}/Messages.json", twilio.create_message)
@@ -40,6 +42,10 @@ def create_sandbox_app(
     app.router.add_get("/outbox", get_outbox)
     app.router.add_get("/outbox/stats", get_outbox_stats)
     app.router.add_delete("/outbox", delete_outbox)
+    app.router.add_get("/faults", get_faults)
+    app.router.add_put("/faults/{channel}", put_faults)
+    app.router.add_delete("/faults/{channel}", delete_faults)
+    app.router.add_delete("/faults", delete_faults)
     app.router.add_get("/contracts/stats", get_contract_stats)
     app.router.add_get("/healthz", healthz)
     return app
@@ -82,6 +88,36 @@ async def delete_outbox(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def get_faults(request: web.Request) -> web.Response:
+    """GET /faults: the fault profile of each channel that has one."""
+    profiles = request.app[STATE].faults.profiles()
+    return web.json_response({channel: p.to_json() for channel, p in profiles.items()})
+
+
+async def put_faults(request: web.Request) -> web.Response:
+    """PUT /faults/{channel}: make a channel misbehave; answers the profile as it now holds."""
+    channel = request.match_info["channel"]
+    try:
+        check_channel(channel)
+    except LookupError as exc:
+        return web.json_response({"error": str(exc)}, status=404)
+    try:
+        profile = ChannelProfile.from_json(await request.json())
+    except ValueError as exc:  # a body that is not JSON is a ValueError too
+        return web.json_response({"error": f"{channel}: {exc}"}, status=400)
+    request.app[STATE].faults.set(channel, profile)
+    return web.json_response(profile.to_json())
+
+
+async def delete_faults(request: web.Request) -> web.Response:
+    """DELETE /faults/{channel} or /faults: the channel, or every channel, behaves again."""
+    try:
+        request.app[STATE].faults.clear(request.match_info.get("channel"))
+    except LookupError as exc:
+        return web.json_response({"error": str(exc)}, status=404)
+    return web.Response(status=204)
+
+
 async def get_contract_stats(request: web.Request) -> web.Response:
     """GET /contracts/stats: requests checked per operation and the time each check took."""
     contracts = request.app[STATE].contracts
@@ -93,11 +129,20 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def run_sandbox(host: str, port: int, *, public_url: str | None = None) -> None:
-    """Serve the sandbox until SIGINT or SIGTERM (blocking; for `aftercart sandbox`)."""
+def run_sandbox(
+    host: str,
+    port: int,
+    *,
+    public_url: str | None = None,
+    faults: Mapping[str, Any] | None = None,
+) -> None:
+    """Serve the sandbox until SIGINT or SIGTERM (blocking; for `aftercart sandbox`).
+
+    faults: fault profiles by channel, as PUT /faults/{channel} takes them, from the start.
+    """
     reachable_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
     base_url = public_url or f"http://{reachable_host}:{port}"
-    app = create_sandbox_app(base_url)
+    app = create_sandbox_app(base_url, faults=Faults.from_json(faults or {}))
 
     async def announce(app: web.Application) -> None:
         # The documents and their compiled checks live as long as the process: keep the garbage
@@ -108,6 +153,9 @@ def run_sandbox(host: str, port: int, *, public_url: str | None = None) -> None:
         gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
         routes = "SendGrid host, Twilio base_url, push endpoints under /push/"
         print(f"provider sandbox ready on {base_url} ({routes})", flush=True)
+        faulty = sorted(app[STATE].faults.profiles())
+        if faulty:
+            print(f"fault profiles for {', '.join(faulty)} (GET /faults)", flush=True)
 
     app.on_startup.append(announce)
     # run_app turns SIGINT and SIGTERM into a graceful shutdown; no access log: it costs throughput.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from sandbox.contracts import CheckResult, Contracts, RequestParts
-from sandbox.faults import FaultProfile, NoFaults
+from sandbox.faults import Fault, Faults
 from sandbox.outbox import Outbox
 from sandbox.push_browser import Subscribers, VapidVerifier
 
@@ -20,7 +21,7 @@ class SandboxState:
     base_url: str
     outbox: Outbox = field(default_factory=Outbox)
     subscribers: Subscribers = field(default_factory=Subscribers)
-    faults: FaultProfile = field(default_factory=NoFaults)
+    faults: Faults = field(default_factory=Faults)
     contracts: Contracts | None = None  # loaded on startup, not at import or construction
     vapid: VapidVerifier = field(init=False)
 
@@ -28,6 +29,17 @@ class SandboxState:
         self.base_url = self.base_url.rstrip("/")
         url = urlsplit(self.base_url)
         self.vapid = VapidVerifier(audience=f"{url.scheme}://{url.netloc}")
+
+    async def fault(self, channel: str) -> Fault | None:
+        """Apply the channel's fault profile to one request: the fault to answer, or None."""
+        delay_s, fault = self.faults.draw(channel)
+        if fault is not None:
+            # Recorded as it happens and never as accepted: what the bench and the tests count as
+            # delivered is the accepted entries, so a faulted attempt must stay apart from them.
+            self.outbox.record(channel, "faulted", error=fault.describe())
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+        return fault
 
     def check_contract(self, request: web.Request, body: bytes) -> CheckResult:
         """Check a provider request against the providers' documents."""

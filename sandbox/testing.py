@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from aiohttp import web
 
 from sandbox.client import SandboxClient
+from sandbox.faults import Faults
 from sandbox.server import create_sandbox_app
 
 SandboxHandle = SandboxClient  # the name tests use for a sandbox they started
@@ -22,8 +23,9 @@ START_TIMEOUT_S = 60.0  # loading the contracts takes about 4 s, longer on a bus
 class SandboxThread(threading.Thread):
     """Runs the sandbox's event loop in a daemon thread, on a socket bound before it starts."""
 
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", faults: Faults | None = None):
         super().__init__(name="provider-sandbox", daemon=True)
+        self._faults = faults
         # Binding first gives the port, hence the base URL, without a race for a free port.
         self._sock = socket.create_server((host, 0))
         self.base_url = f"http://{host}:{self._sock.getsockname()[1]}"
@@ -34,7 +36,8 @@ class SandboxThread(threading.Thread):
     def run(self) -> None:
         """Thread body: start the site, then serve until stop()."""
         loop = self._loop = asyncio.new_event_loop()
-        runner = web.AppRunner(create_sandbox_app(self.base_url), access_log=None)
+        app = create_sandbox_app(self.base_url, faults=self._faults)
+        runner = web.AppRunner(app, access_log=None)
         try:
             loop.run_until_complete(runner.setup())
             loop.run_until_complete(web.SockSite(runner, self._sock).start())
@@ -66,9 +69,11 @@ class SandboxThread(threading.Thread):
 
 
 @contextmanager
-def running_sandbox(host: str = "127.0.0.1") -> Iterator[SandboxHandle]:
-    """A sandbox of its own for the duration of the block."""
-    thread = SandboxThread(host)
+def running_sandbox(
+    host: str = "127.0.0.1", *, faults: Faults | None = None
+) -> Iterator[SandboxHandle]:
+    """A sandbox of its own for the duration of the block, with fault profiles if given."""
+    thread = SandboxThread(host, faults)
     thread.start()
     try:
         yield thread.wait_ready()

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from sandbox.casting import percent_decode
 from sandbox.contracts import Violation
+from sandbox.faults import Fault, reason
 from sandbox.state import STATE, SandboxState
 
 MAX_BODY_CHARS = 1600
@@ -29,6 +30,7 @@ GSM7 = set(
 GSM7_EXTENSION = set("^{}\\[~]|€\f")  # two septets each
 _GSM7_ALL = frozenset(GSM7 | GSM7_EXTENSION)
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}  # as web.json_response sets it
+_FAULT_CODES = {429: 20429, 503: 20503}  # any other 5xx: 20500 Internal Server Error
 _URL_ODDITIES = frozenset("[]\t\r\n")  # what makes urlsplit strip characters or check brackets
 
 
@@ -45,9 +47,9 @@ def _error(status: int, code: int, message: str) -> web.Response:
 async def create_message(request: web.Request) -> web.StreamResponse:
     """POST /2010-04-01/Accounts/{AccountSid}/Messages.json."""
     state = request.app[STATE]
-    fault = await state.faults.intercept("sms", request)
+    fault = await state.fault("sms")
     if fault is not None:
-        return fault
+        return fault_response(fault)
     account_sid = request.match_info["AccountSid"]
     body = await request.read()
     user, password = _basic_credentials(request.headers.get("Authorization", ""))
@@ -64,6 +66,15 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     resource = message_resource(account_sid, form)
     _record(state, form, "accepted", provider_id=resource["sid"])
     return web.Response(body=json.dumps(resource).encode(), status=201, headers=JSON_HEADERS)
+
+
+def fault_response(fault: Fault) -> web.Response:
+    """An injected fault as Twilio answers it: its error JSON; a 429 is 20429 with Retry-After."""
+    code = _FAULT_CODES.get(fault.status, 20500)
+    response = _error(fault.status, code, reason(fault.status))
+    if fault.status == 429:
+        response.headers["Retry-After"] = str(fault.retry_after_s)
+    return response
 
 
 def _basic_credentials(header: str) -> tuple[str | None, str | None]:

@@ -19,7 +19,7 @@ def test_seq_keeps_increasing_across_clears() -> None:
 
     assert entry.seq == 2
     assert [e.seq for e in outbox.messages()] == [2]
-    assert outbox.stats()["channels"]["sms"] == {"accepted": 0, "rejected": 1}
+    assert outbox.stats()["channels"]["sms"] == {"accepted": 0, "rejected": 1, "faulted": 0}
 
 
 def test_since_channel_status_and_limit() -> None:
