@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     # when it holds this many it stops taking more (channels/pipeline.py).
     channel_in_flight: int = Field(default=500, ge=1)
     channel_max_attempts: int = Field(default=5, ge=1)
+    # Provider rate limits per worker (0: none). Twilio: a US long code sends 1 segment a
+    # second (toll-free 3, short code 100+); a two-segment text costs two.
+    sms_segments_per_s: float = Field(default=1.0, ge=0)
+    email_per_s: float = Field(default=0.0, ge=0)
+    push_per_s: float = Field(default=0.0, ge=0)
 
     log_level: str = "info"
 

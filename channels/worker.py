@@ -16,13 +16,17 @@ from aftercart.apps import dead_letter_of, faust_app
 from aftercart.settings import Settings
 from channels.base import Sender
 from channels.errors import PermanentError
+from channels.feedback import contact_failure
 from channels.ledger import Entry, delivered, record
-from channels.messages import Receipt
+from channels.limits import TokenBucket
+from channels.messages import Receipt, SmsMessage
 from channels.pipeline import Pipeline
 from channels.registry import build_sender
 from channels.render import Renderer
 from channels.retry import Exhausted, RetryPolicy, Sleep, with_retries
-from schemas.codec import InvalidMessage, decode_notification
+from channels.sms_segments import segments
+from schemas.codec import InvalidMessage, decode_notification, encode
+from schemas.events import CloudEvent
 from schemas.notification import NotificationRequest
 from schemas.topics import Topics
 
@@ -33,13 +37,13 @@ SenderFactory = Callable[[str, Settings], Sender[Any]]
 @dataclass(frozen=True)
 class Outcome:
     """What became of one message: delivered (receipt), already delivered (skipped), or kept
-    on the dead-letter topic (dead, with the permanent error if there was one)."""
+    on the dead-letter topic (dead), with what the provider said about the contact point."""
 
     request: NotificationRequest | None = None
     receipt: Receipt | None = None
     skipped: bool = False
     dead: bytes | None = None
-    error: PermanentError | None = None
+    feedback: CloudEvent | None = None  # contact.failed, for the stream processor to act on
 
 
 class Delivery:
@@ -53,6 +57,12 @@ class Delivery:
         self.sender = sender
         self.sleep = sleep
         self.policy = RetryPolicy(max_attempts=settings.channel_max_attempts)
+        rate = {
+            "email": settings.email_per_s,
+            "sms": settings.sms_segments_per_s,
+            "push": settings.push_per_s,
+        }[channel]
+        self.bucket = TokenBucket(rate) if rate > 0 else None
         self.limit = asyncio.Semaphore(settings.channel_concurrency)
         renderer = Renderer()
         ttl = settings.push_ttl_s
@@ -75,7 +85,8 @@ class Delivery:
             async with self.limit:
                 receipt = await self.one(request)
         except PermanentError as exc:
-            return Outcome(dead=self._dead(event, f"permanent: {exc}"), request=request, error=exc)
+            dead = self._dead(event, f"permanent: {exc}")
+            return Outcome(dead=dead, request=request, feedback=contact_failure(request, exc))
         except Exhausted as exc:
             return Outcome(dead=self._dead(event, str(exc), exc.history), request=request)
         except Exception as exc:  # a bug must not lose the message: keep it with the reason
@@ -86,9 +97,14 @@ class Delivery:
     async def one(self, request: NotificationRequest) -> Receipt:
         """Render and send one request, retrying what is worth retrying."""
         message = self.render(request)
-        receipt = await with_retries(
-            lambda: self.sender.send(message), self.policy, sleep=self.sleep
-        )
+        cost = segments(message.body) if isinstance(message, SmsMessage) else 1
+
+        async def attempt() -> Receipt:
+            if self.bucket is not None:
+                await self.bucket.take(cost)  # every attempt counts against the provider's rate
+            return await self.sender.send(message)
+
+        receipt = await with_retries(attempt, self.policy, sleep=self.sleep)
         log.debug("sent %s via %s: %s", request.notification_id, self.channel, receipt)
         return receipt
 
@@ -109,6 +125,7 @@ def create_channel_app(
     app = faust_app(topics.channel_app_id(channel), settings)
     source = app.topic(topics.notify(channel))
     deadletters = app.topic(topics.deadletter)
+    events = app.topic(topics.events)  # contact.failed goes back to the stream processor
     ledger = app.Table("ledger")
 
     @app.agent(source)
@@ -123,6 +140,9 @@ def create_channel_app(
                 # One customer's jobs run one at a time, so this read-modify-write is safe.
                 nid, provider_id = outcome.receipt.notification_id, outcome.receipt.provider_id
                 ledger[customer] = record(ledger.get(customer), nid, provider_id, clock())
+            if outcome.feedback is not None:
+                key = outcome.feedback.partitionkey.encode()
+                await events.send(key=key, value=encode(outcome.feedback))
             if outcome.dead is not None:
                 await deadletters.send(value=outcome.dead)
             # Only now may the offset be committed (faust commits up to the first gap).

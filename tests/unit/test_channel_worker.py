@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from aftercart.settings import Settings
-from channels.errors import PermanentError, RetriableError
+from channels.errors import OptedOut, PermanentError, RetriableError
 from channels.ledger import delivered, record
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
@@ -232,3 +232,18 @@ def test_the_ledger_forgets_what_is_older_than_it_keeps() -> None:
     entry = record(None, "old", "p1", NOW - timedelta(days=31))
     entry = record(entry, "new", "p2", NOW)
     assert delivered(entry, "new") and not delivered(entry, "old")
+
+
+async def test_a_contact_the_provider_condemns_is_reported_back_with_the_dead_letter() -> None:
+    # Given a provider that says the recipient opted out (as Twilio's 21610 says)
+    sender = FakeSender({"n1": [OptedOut("email", "21610: replied STOP")]})
+    runner = delivery(sender)
+    outcome = await runner.delivery.handle(FakeEvent(request("n1")))  # type: ignore[arg-type]
+    # Then the message is dead-lettered, and a contact.failed goes back to the stream processor
+    assert outcome.dead is not None and outcome.feedback is not None
+    data = outcome.feedback.data  # type: ignore[attr-defined]
+    assert (outcome.feedback.type, data.action, data.address) == (
+        "contact.failed",
+        "opted_out",
+        "c1@example.com",
+    )
