@@ -1,7 +1,8 @@
 """`aftercart explain ORDER_OR_CUSTOMER`: why a customer did or did not hear about an order.
 
 Reads the decisions topic (what the stream processor decided about each event, per channel,
-and why) and prints the matching records as a timeline in plain words.
+and why) and prints the matching records as a timeline in plain words. What the providers
+reported later (the receipts topic: delivered, bounced...) is shown under each message sent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from broker.reading import read_topic
 from schemas.decision import ChannelOutcome, DecisionRecord
+from schemas.receipt import DeliveryReceipt
 
 EVENT_WORDS = {
     "order.placed": "order placed",
@@ -40,12 +42,21 @@ OUTCOME_WORDS = {
     "dropped": "dropped",
 }
 
+RECEIPT_WORDS = {"complained": "reported as spam"}
+
 
 def read_decisions(bootstrap: str, topic: str, timeout_s: float = 30.0) -> Iterator[DecisionRecord]:
     """Every decision record on the topic, oldest first per partition."""
     for record in read_topic(bootstrap, topic, timeout_s=timeout_s, client_id="aftercart-explain"):
         if record.value:
             yield DecisionRecord.model_validate_json(record.value)
+
+
+def read_receipts(bootstrap: str, topic: str, timeout_s: float = 30.0) -> Iterator[DeliveryReceipt]:
+    """Every delivery receipt on the topic, oldest first per partition."""
+    for record in read_topic(bootstrap, topic, timeout_s=timeout_s, client_id="aftercart-explain"):
+        if record.value:
+            yield DeliveryReceipt.model_validate_json(record.value)
 
 
 def matches(record: DecisionRecord, subject: str) -> bool:
@@ -58,12 +69,16 @@ def matches(record: DecisionRecord, subject: str) -> bool:
     return record.order_number == number
 
 
-def timeline(records: Iterable[DecisionRecord], subject: str) -> list[str]:
+def timeline(
+    records: Iterable[DecisionRecord], subject: str, receipts: Iterable[DeliveryReceipt] = ()
+) -> list[str]:
     """The matching records as lines a person reads, in event time order.
 
     Records of the same orders come along: a refund held back while its order was unknown
-    names only the order, yet belongs to the customer's and the order number's story.
+    names only the order, yet belongs to the customer's and the order number's story. Each
+    message sent is followed by what its provider reported, oldest first.
     """
+    reported = _by_notification(receipts)
     everything = list(records)
     orders = {r.order_id for r in everything if r.order_id and matches(r, subject)}
     chosen = (r for r in everything if matches(r, subject) or r.order_id in orders)
@@ -77,8 +92,20 @@ def timeline(records: Iterable[DecisionRecord], subject: str) -> list[str]:
         if record.outcome is not None:
             until = f" until {_when(record.until)}" if record.until else ""
             lines.append(f"    {OUTCOME_WORDS[record.outcome]}{until}: {record.reason}")
-        lines += [_channel_line(c) for c in record.channels]
+        for outcome in record.channels:
+            lines.append(_channel_line(outcome))
+            if outcome.outcome == "sent" and outcome.notification_id:
+                lines += [_receipt_line(r) for r in reported.get(outcome.notification_id, ())]
     return lines
+
+
+def _by_notification(receipts: Iterable[DeliveryReceipt]) -> dict[str, list[DeliveryReceipt]]:
+    """Receipts per notification, once each (a redelivered callback has the same id)."""
+    unique = {r.receipt_id: r for r in receipts}
+    grouped: dict[str, list[DeliveryReceipt]] = {}
+    for receipt in sorted(unique.values(), key=lambda r: r.at):
+        grouped.setdefault(receipt.notification_id, []).append(receipt)
+    return grouped
 
 
 def _when(at: datetime) -> str:
@@ -101,3 +128,10 @@ def _channel_line(outcome: ChannelOutcome) -> str:
     detail = f": {outcome.reason}" if outcome.reason else ""
     until = f" until {_when(outcome.until)}" if outcome.until else ""
     return f"    {channel:<9} {words}{until}{detail}"
+
+
+def _receipt_line(receipt: DeliveryReceipt) -> str:
+    channel = CHANNEL_WORDS[receipt.channel]
+    words = RECEIPT_WORDS.get(receipt.status, receipt.status)
+    detail = f": {receipt.reason}" if receipt.reason else ""
+    return f"    {channel:<9} {words} {_when(receipt.at)}{detail}"

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
 
     # Where providers call back (delivery receipts; the gateway).
     public_url: str = "http://127.0.0.1:8080"
+    # SendGrid's Event Webhook verification key (Mail Settings, Signed Event Webhook): base64
+    # DER or PEM. Public, so not a secret; without it POST /receipts/sendgrid answers 401.
+    sendgrid_webhook_public_key: str | None = None
+    # A signed SendGrid event post older (or further ahead) than this is refused as a replay.
+    receipts_max_age_s: float = Field(default=600.0, gt=0)
 
     # Gateway: shop webhooks and CloudEvents in (aftercart gateway)
     gateway_host: str = "127.0.0.1"

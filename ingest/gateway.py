@@ -1,7 +1,8 @@
 """The HTTP gateway: shop webhooks and CloudEvents in, validated order events on Kafka out.
 
 Every route gets the raw body (signatures are over the exact bytes), checks who sent it, maps
-it, and answers 2xx only once Kafka has acknowledged (ingest/accept.py).
+it, and answers 2xx only once Kafka has acknowledged (ingest/accept.py). Providers' delivery
+receipts come in the same way (ingest/receipts.py) and go to the receipts topic.
 """
 
 from __future__ import annotations
@@ -15,18 +16,22 @@ from typing import Any
 import orjson
 
 from aftercart.settings import Settings
-from ingest import shopify, woocommerce
+from ingest import receipts, shopify, woocommerce
 from ingest.accept import Intake
 from ingest.cloudevents import NotJson, parse_events
 from ingest.mapping import Mapped, MappingError
 from ingest.signatures import verify
-from ingest.sink import KafkaUnavailable
-from ingest.web import Answer, App, Handler, Lifespan, Problem, Request
-from schemas.codec import InvalidMessage
+from ingest.sink import KafkaUnavailable, Record
+from ingest.web import Answer, App, Handler, Lifespan, Problem, Receive, Request, Scope, Send
+from schemas.codec import InvalidMessage, encode
 
 Clock = Callable[[], datetime]
 WOO_PING = re.compile(rb"webhook_id=\d+")
 RETRY_AFTER = ((b"retry-after", b"5"),)
+TWILIO_PATH = "/receipts/twilio"
+# Twilio signs the callback URL with its query, which web.Request does not carry: the gateway
+# hands the query string to that one route under this name (a sender's own copy is dropped).
+QUERY_HEADER = b"x-aftercart-query-string"
 
 
 def create_gateway(
@@ -39,6 +44,10 @@ def create_gateway(
     shopify_secrets = _secrets(settings.shopify_secrets, str.lower)
     woo_secrets = _secrets(settings.woocommerce_secrets, woocommerce.store_key)
     tokens = [t.get_secret_value().encode() for t in settings.events_tokens]
+    sendgrid_key = settings.sendgrid_webhook_public_key
+    sendgrid_public = receipts.load_public_key(sendgrid_key) if sendgrid_key else None
+    twilio_token = settings.twilio_credentials[1].get_secret_value()
+    public_url = settings.public_url.rstrip("/")
 
     def problem(exc: Problem) -> Answer:
         intake.counts[str(exc.status)] += 1
@@ -112,16 +121,84 @@ def create_gateway(
             raise Problem(422, why or exc.reason, field or None) from None
         return Answer(200, await _publish(intake, parsed))
 
+    async def sendgrid_receipts(request: Request) -> Answer:
+        signature = request.headers.get("x-twilio-email-event-webhook-signature")
+        timestamp = request.headers.get("x-twilio-email-event-webhook-timestamp")
+        if sendgrid_public is None:
+            raise Problem(401, "no SendGrid verification key is configured")
+        if not receipts.sendgrid_signed(request.body, signature, timestamp, sendgrid_public):
+            raise Problem(401, "signature missing or wrong (X-Twilio-Email-Event-Webhook-*)")
+        if not receipts.sendgrid_fresh(timestamp, clock(), settings.receipts_max_age_s):
+            raise Problem(401, "stale or unreadable X-Twilio-Email-Event-Webhook-Timestamp")
+        try:
+            payload = orjson.loads(request.body)
+            mapped = receipts.sendgrid_receipts(payload)
+        except orjson.JSONDecodeError as exc:
+            raise Problem(400, f"malformed JSON: {exc}") from None
+        except ValueError as exc:
+            raise Problem(400, str(exc)) from None
+        return Answer(200, await _publish_receipts(intake, mapped))
+
+    async def twilio_receipts(request: Request) -> Answer:
+        query = request.header(QUERY_HEADER.decode())
+        url = f"{public_url}{request.path}{'?' if query else ''}{query}"
+        params = receipts.parse_form(request.body)
+        signature = request.headers.get("x-twilio-signature")
+        if not receipts.twilio_signed(url, params, signature, twilio_token):
+            raise Problem(401, f"signature missing or wrong for {url} (X-Twilio-Signature)")
+        try:
+            ids = dict(receipts.parse_form(query))
+            mapped = receipts.twilio_receipt(dict(params), ids, clock())
+        except ValueError as exc:
+            raise Problem(400, str(exc)) from None
+        return Answer(200, await _publish_receipts(intake, mapped))
+
     routes: dict[tuple[str, str], Handler] = {
         ("GET", "/healthz"): healthz,
         ("GET", "/readyz"): readyz,
         ("POST", "/webhooks/shopify"): shopify_webhook,
         ("POST", "/webhooks/woocommerce"): woocommerce_webhook,
         ("POST", "/events"): events,
+        ("POST", "/receipts/sendgrid"): sendgrid_receipts,
+        ("POST", TWILIO_PATH): twilio_receipts,
     }
-    return App(
+    return _Gateway(
         routes, max_body=settings.gateway_max_body_bytes, on_problem=problem, lifespan=lifespan
     )
+
+
+class _Gateway(App):
+    """The App, handing the query string to the Twilio route, the one that signs over it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == TWILIO_PATH:
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != QUERY_HEADER]
+            headers.append((QUERY_HEADER, scope.get("query_string", b"")))
+            scope = {**scope, "headers": headers}
+        await super().__call__(scope, receive, send)
+
+
+async def _publish_receipts(intake: Intake, mapped: receipts.Receipts) -> dict[str, object]:
+    """contact.failed first (de-duplicated like every event), then the receipts."""
+    answer: dict[str, object] = {"status": "accepted" if mapped.receipts else "ignored"}
+    if mapped.contact_failed:
+        published = await _publish(intake, list(mapped.contact_failed))
+        answer["events"] = published["events"]
+    if mapped.receipts:
+        if intake.sink is None:
+            raise Problem(503, "starting: not yet connected to Kafka")
+        topic = intake.topics.receipts
+        records = [Record(topic, r.key.encode(), encode(r)) for r in mapped.receipts]
+        try:
+            await intake.sink.send(records)
+        except KafkaUnavailable as exc:
+            raise Problem(503, f"not accepted, retry later: {exc}") from None
+        intake.counts["receipts"] += len(records)
+    if mapped.ignored:
+        intake.counts["ignored"] += len(mapped.ignored)
+        answer["ignored"] = mapped.ignored
+    answer["receipts"] = [r.receipt_id for r in mapped.receipts]
+    return answer
 
 
 async def _accept(

@@ -65,6 +65,11 @@ class Topics:
         return f"{self.prefix}.decisions"
 
     @property
+    def receipts(self) -> str:
+        """Delivery receipts from SendGrid and Twilio, keyed by customer (schemas/receipt.py)."""
+        return f"{self.prefix}.receipts"
+
+    @property
     def deadletter(self) -> str:
         """Anything that could not be processed: reason plus the original bytes."""
         return f"{self.prefix}.deadletter"
@@ -93,6 +98,7 @@ class Topics:
         specs += [TopicSpec(self.wakeups, p, retention_ms=DAY_MS), TopicSpec(self.purchases, p)]
         specs += [TopicSpec(self.deadletter, p, retention_ms=30 * DAY_MS)]
         specs += [TopicSpec(self.decisions, p, retention_ms=90 * DAY_MS)]
+        specs += [TopicSpec(self.receipts, p, retention_ms=90 * DAY_MS)]
         specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]
         specs += [TopicSpec(self.changelog(t), p, compacted=True) for t in TABLES]
         specs += [TopicSpec(self.ledger(c), p, compacted=True) for c in CHANNELS]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from deciding import decide_now
 
 from aftercart.explain import matches, timeline
 from schemas.codec import new_event
 from schemas.decision import DecisionRecord
+from schemas.receipt import DeliveryReceipt
 from streams.records import decision_record, held_record
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -77,3 +79,50 @@ def test_waiting_and_cancelled_messages_read_in_plain_words() -> None:
     assert "SMS       deferred until 2026-11-24 06:00:00 UTC: quiet hours (21:00-08:00" in text
     assert "out for delivery, order #1001\n    cancelled: by a delay notice" in text
     assert "review request, order #1001\n    deferred until 2026-12-01 09:00:00 UTC: 7 days" in text
+
+
+def receipt(notification_id: str, status: str, at: datetime, **fields: Any) -> DeliveryReceipt:
+    return DeliveryReceipt(
+        receipt_id=f"r-{status}-{at.isoformat()}",
+        provider="sendgrid",
+        channel="email",
+        status=status,  # type: ignore[arg-type]
+        provider_status=status,
+        at=at,
+        notification_id=notification_id,
+        customer_id=ORDER["customer_id"],
+        **fields,
+    )
+
+
+def test_what_the_provider_reported_is_shown_under_the_message_sent() -> None:
+    decisions = records()
+    [sent] = [c for c in decisions[0].channels if c.outcome == "sent"]
+    assert sent.notification_id is not None
+    delivered = receipt(sent.notification_id, "delivered", NOW + timedelta(seconds=2))
+    reports = [
+        receipt(
+            sent.notification_id,
+            "bounced",
+            NOW + timedelta(minutes=1),
+            reason="550 5.1.1 user unknown",
+        ),
+        delivered,
+        delivered,  # a redelivered callback is told once
+        receipt("someone-elses-notification", "opened", NOW),
+    ]
+    lines = timeline(decisions, "#1001", reports)
+    at = next(i for i, line in enumerate(lines) if "email     sent (notification" in line)
+    assert lines[at + 1 : at + 3] == [
+        "    email     delivered 2026-11-23 12:00:02 UTC",
+        "    email     bounced 2026-11-23 12:01:00 UTC: 550 5.1.1 user unknown",
+    ]
+    assert "opened" not in "\n".join(lines)
+
+
+def test_a_spam_report_reads_in_plain_words() -> None:
+    decisions = records()
+    [sent] = [c for c in decisions[0].channels if c.outcome == "sent"]
+    assert sent.notification_id is not None
+    text = "\n".join(timeline(decisions, "7", [receipt(sent.notification_id, "complained", NOW)]))
+    assert "email     reported as spam 2026-11-23 12:00:00 UTC" in text
