@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from bench.measure import cpu_seconds, machine_probe, peak_rss_mb, percentile, w
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
 from broker.admin import create_topics, end_offsets, lag
 from sandbox.client import SandboxClient
-from schemas.topics import TopicSpec
+from schemas.topics import CHANNELS, TopicSpec
 
 PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 PLACEHOLDER = b'"2000-01-01T00:00:00Z"'
@@ -99,6 +100,12 @@ def pipeline_passes(stack: Stack, settings: Settings, events: int, results: dict
     }
     say(f"latency pass at {OFFERED_PER_S} events/s for {LATENCY_SECONDS}s ...")
     results["latency"] = latency(stack, producer, sandbox, people)
+    say(f"faults pass: {events} events, every provider failing 5% (503) and 1% (429) ...")
+    results["faults"] = faults(stack, producer, sandbox, people, events)
+    clean = results["throughput"]["notifications_per_s"]
+    results["faults"]["of_clean_throughput"] = round(
+        results["faults"]["notifications_per_s"] / clean, 2
+    )
     producer.close()
 
 
@@ -184,6 +191,64 @@ def throughput(
         "notifications": len(seen),
         "seconds": round(seconds, 2),
         "notifications_per_s": round(len(seen) / seconds),
+    }
+
+
+FAULT_PROFILE: dict[str, Any] = {"errors": {"503": 0.05}, "rate_limit": 0.01, "retry_after_s": 1}
+
+
+def faults(
+    stack: Stack, producer: KafkaProducer, sandbox: SandboxClient, people: list[Any], count: int
+) -> dict[str, Any]:
+    """The throughput pass again with every provider failing now and then: how fast, and is
+    every notification delivered exactly once (counted by notification id at the sandbox)."""
+    for seed, channel in enumerate(CHANNELS):
+        sandbox.set_faults(channel, {**FAULT_PROFILE, "seed": seed})
+    try:
+        expect = Expectation({})
+        batch = []
+        for customer, n, type_name in orders(people, count):
+            event = order_event(customer, 2_000_000 + n, type_name)
+            expect.add(event, customer.channels)
+            batch.append(encoded(event))
+        since = sandbox.last_seq()
+        first_publish_ms = time.time() * 1000
+        for key, value in batch:
+            producer.send(stack.topics.events, key=key, value=value)
+        producer.flush()
+        try:
+            seen = _arrivals(sandbox, expect, since, stack, timeout=600)
+        except TimeoutError:
+            seen = {}  # counted below: what did not arrive is lost
+        t = stack.topics
+        wait_until(
+            lambda: all(
+                lag(stack.settings.kafka_bootstrap, t.channel_app_id(c), t.notify(c)) == 0
+                for c in CHANNELS
+            ),
+            120,
+            "the channel workers to commit",
+            stack.check,
+        )
+        accepted = Counter(
+            m["notification_id"]
+            for m in sandbox.messages(since=since, status="accepted")
+            if m.get("notification_id") in expect.sent_at_ms
+        )
+        faulted = sum(1 for _ in sandbox.messages(since=since, status="faulted"))
+    finally:
+        sandbox.clear_faults()
+    last = max(seen.values(), default=first_publish_ms + 1)
+    seconds = (last - first_publish_ms) / 1000
+    return {
+        "profile": FAULT_PROFILE,
+        "events": count,
+        "notifications": len(accepted),
+        "faulted_requests": faulted,
+        "seconds": round(seconds, 2),
+        "notifications_per_s": round(len(seen) / seconds) if seen else 0,
+        "duplicates": sum(n - 1 for n in accepted.values()),
+        "lost": len(set(expect.sent_at_ms) - set(accepted)),
     }
 
 
