@@ -120,11 +120,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"created: {', '.join(created) or 'nothing, every topic exists'}")
         return 0
     if args.command == "explain":
-        from aftercart.explain import read_decisions, timeline
+        from aftercart.explain import read_decisions, read_receipts, timeline
         from schemas.topics import Topics
 
-        topic = Topics(settings.topic_prefix, settings.topic_partitions).decisions
-        for line in timeline(read_decisions(settings.kafka_bootstrap, topic), args.subject):
+        topics = Topics(settings.topic_prefix, settings.topic_partitions)
+        decisions = read_decisions(settings.kafka_bootstrap, topics.decisions)
+        receipts = read_receipts(settings.kafka_bootstrap, topics.receipts)
+        for line in timeline(decisions, args.subject, receipts):
             print(line)
         return 0
     if args.command == "vapid-keys":

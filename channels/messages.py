@@ -17,6 +17,7 @@ class EmailMessage:
     subject: str
     text: str
     html: str
+    customer_id: str = ""  # comes back with the provider's delivery receipts
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class SmsMessage:
     notification_id: str
     to: str
     body: str
+    customer_id: str = ""  # comes back with the provider's delivery receipts
 
 
 @dataclass(frozen=True, slots=True)

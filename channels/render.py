@@ -210,6 +210,7 @@ class Renderer:
             subject=blocks["subject"],
             text=blocks["text"],
             html=html,
+            customer_id=req.customer_id,
         )
 
     def sms(self, req: NotificationRequest) -> SmsMessage:
@@ -225,7 +226,12 @@ class Renderer:
         if SMS_OPTOUT in template.blocks:
             ending = self._render(req, template, req.data, (SMS_OPTOUT,))[SMS_OPTOUT]
         body = fit_sms(render, req.data, ending=ending)
-        return SmsMessage(notification_id=req.notification_id, to=req.recipient.phone, body=body)
+        return SmsMessage(
+            notification_id=req.notification_id,
+            to=req.recipient.phone,
+            body=body,
+            customer_id=req.customer_id,
+        )
 
     def push(self, req: NotificationRequest, ttl: int) -> PushMessage:
         """The web push for this request; its JSON payload fits a push message."""

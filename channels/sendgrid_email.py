@@ -47,6 +47,8 @@ def mail_body(message: EmailMessage, sender: From) -> bytes:
             html_content=message.html,
         )
         mail.custom_arg = CustomArg("notification_id", message.notification_id)
+        if message.customer_id:  # the setter appends: receipts name the customer too
+            mail.custom_arg = CustomArg("customer_id", message.customer_id)
         mail.header = Header(NOTIFICATION_HEADER, message.notification_id)
         return json.dumps(mail.get()).encode()
     except (ApiKeyIncludedException, ValueError, TypeError) as exc:

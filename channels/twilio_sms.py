@@ -155,6 +155,8 @@ class TwilioSms:
     async def send(self, message: SmsMessage) -> Receipt:
         """Create one Message; a 2xx gives a Receipt with the Message SID."""
         callback = f"{self._callback}?notification_id={quote(message.notification_id)}"
+        if message.customer_id:
+            callback += f"&customer_id={quote(message.customer_id)}"
         try:
             # The SDK hands aiohttp timeout=None per request, which disables every timeout.
             async with asyncio.timeout(self._timeout_s):

@@ -62,7 +62,6 @@ TWILIO_CONTACT_ACTIONS = {
     "21610": "opted_out",  # the recipient replied STOP
     "21211": "invalid",  # not a valid phone number
     "21614": "invalid",  # not a mobile number
-    "30003": "invalid",  # unreachable handset
     "30005": "invalid",  # unknown handset
     "30006": "invalid",  # landline or unreachable carrier
 }

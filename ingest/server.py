@@ -47,7 +47,7 @@ async def connect(settings: Settings, intake: Intake, retry_s: float = 2.0) -> N
     while True:
         sink = KafkaSink(settings.kafka_bootstrap, timeout_s=settings.ingest_timeout_s)
         try:
-            await sink.start([topics.events, topics.deadletter])
+            await sink.start([topics.events, topics.deadletter, topics.receipts])
             try:
                 await asyncio.to_thread(
                     load_seen, settings.kafka_bootstrap, topics.events, intake.seen

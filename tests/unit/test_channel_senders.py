@@ -32,8 +32,10 @@ from channels.twilio_sms import TwilioSms, form_body
 
 KEY = "SG.unit-test.secret-value"
 SID = "AC" + "1" * 32
-EMAIL = EmailMessage("n-1", "aino@example.fi", "Virtanen, Aino", "Your order", "text", "<p>h</p>")
-SMS = SmsMessage("n-2", "+358401234567", "Moomin Shop: your order has shipped")
+EMAIL = EmailMessage(
+    "n-1", "aino@example.fi", "Virtanen, Aino", "Your order", "text", "<p>h</p>", "cust-7"
+)
+SMS = SmsMessage("n-2", "+358401234567", "Moomin Shop: your order has shipped", "cust-7")
 
 
 @dataclass
@@ -110,7 +112,8 @@ async def test_sendgrid_posts_the_sdk_body_and_returns_the_message_id(
     assert body["personalizations"][0]["to"] == [
         {"email": "aino@example.fi", "name": '"Virtanen, Aino"'}
     ]
-    assert body["custom_args"] == {"notification_id": "n-1"}
+    # Delivery receipts come back naming the message and its customer
+    assert body["custom_args"] == {"notification_id": "n-1", "customer_id": "cust-7"}
     assert body["headers"] == {NOTIFICATION_HEADER: "n-1"}
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
 
@@ -196,7 +199,7 @@ async def test_twilio_creates_a_message_with_a_status_callback(
     form = dict(pair.split("=", 1) for pair in raw.decode().split("&"))
     assert path.endswith("/Messages.json") and headers["Authorization"].startswith("Basic ")
     assert form["To"] == "%2B358401234567" and form["From"] == "%2B15005550006"
-    assert "notification_id%3Dn-2" in form["StatusCallback"]
+    assert "notification_id%3Dn-2%26customer_id%3Dcust-7" in form["StatusCallback"]
 
 
 @pytest.mark.parametrize(

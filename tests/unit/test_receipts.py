@@ -263,7 +263,6 @@ def test_each_twilio_status_becomes_a_receipt(word: str, status: str) -> None:
         ("21610", "opted_out"),
         ("21211", "invalid"),
         ("21614", "invalid"),
-        ("30003", "invalid"),
         ("30005", "invalid"),
         ("30006", "invalid"),
     ],
