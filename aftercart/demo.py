@@ -35,6 +35,7 @@ def demo_settings(settings: Settings) -> Settings:
             # The sandbox's number stands in for a short code (100 segments a second); a real
             # long code sends 1, the default.
             "sms_segments_per_s": 100.0,
+            "unsubscribe_secret": SecretStr(secrets.token_urlsafe(24)),
             "shopify_secrets": {storefront.SHOP_DOMAIN: [SecretStr(secrets.token_urlsafe(24))]},
             "woocommerce_secrets": {storefront.WOO_STORE: [SecretStr(secrets.token_urlsafe(24))]},
         }

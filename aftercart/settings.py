@@ -45,12 +45,27 @@ class Settings(BaseSettings):
     sandbox_port: int = 8787
     # Fault profiles by channel, e.g. {"email": {"errors": {"503": 0.05}}}; see sandbox/faults.py.
     sandbox_faults: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The sandbox's SMTP server (loopback), the failover provider's stand-in.
+    sandbox_smtp_port: int = 8825
 
     # Email (SendGrid). No key: the same client talks to the sandbox.
     sendgrid_api_key: SecretStr | None = None
     sendgrid_host: str | None = None
     email_from: str = "orders@shop.example"
     email_from_name: str = "Aftercart Demo Shop"
+
+    # Email failover (SMTP). No smtp_host: SendGrid only. No credentials: the default port is
+    # the sandbox's SMTP server; with them, submission (587) over STARTTLS.
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # None: STARTTLS exactly when credentials are set, so a password never goes in clear.
+    smtp_starttls: bool | None = None
+    # Consecutive retriable SendGrid failures before SMTP takes over, and how long before
+    # SendGrid is tried again with one message.
+    smtp_failover_after: int = Field(default=5, ge=1)
+    smtp_failover_cooldown_s: float = Field(default=60.0, gt=0)
 
     # SMS (Twilio). No credentials: the same client talks to the sandbox.
     twilio_account_sid: str | None = None
@@ -71,6 +86,10 @@ class Settings(BaseSettings):
 
     # Where providers call back (delivery receipts; the gateway).
     public_url: str = "http://127.0.0.1:8080"
+    # Signs the one-click unsubscribe links of marketing emails (aftercart/unsubscribe.py); the
+    # stream processor and the gateway need the same. Without it marketing emails carry no
+    # List-Unsubscribe link, and their footer says to reply instead.
+    unsubscribe_secret: SecretStr | None = None
     # SendGrid's Event Webhook verification key (Mail Settings, Signed Event Webhook): base64
     # DER or PEM. Public, so not a secret; without it POST /receipts/sendgrid answers 401.
     sendgrid_webhook_public_key: str | None = None
@@ -153,6 +172,20 @@ class Settings(BaseSettings):
     def sendgrid_key(self) -> SecretStr:
         """The SendGrid key, or a placeholder the sandbox accepts."""
         return self.sendgrid_api_key or SecretStr(SANDBOX_SENDGRID_KEY)
+
+    @property
+    def smtp_server_port(self) -> int:
+        """SMTP port: the one set, else submission with credentials, else the sandbox's."""
+        if self.smtp_port:
+            return self.smtp_port
+        return 587 if self.smtp_username else self.sandbox_smtp_port
+
+    @property
+    def smtp_use_starttls(self) -> bool:
+        """Whether the SMTP connection must upgrade to TLS before anything is sent."""
+        if self.smtp_starttls is not None:
+            return self.smtp_starttls
+        return self.smtp_username is not None
 
     @property
     def twilio_api_base_url(self) -> str:

@@ -18,6 +18,7 @@ class EmailMessage:
     text: str
     html: str
     customer_id: str = ""  # comes back with the provider's delivery receipts
+    unsubscribe_url: str | None = None  # marketing: List-Unsubscribe, one click (RFC 8058)
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,6 +211,7 @@ class Renderer:
             text=blocks["text"],
             html=html,
             customer_id=req.customer_id,
+            unsubscribe_url=req.data.get("unsubscribe_url"),
         )
 
     def sms(self, req: NotificationRequest) -> SmsMessage:

@@ -50,6 +50,9 @@ def mail_body(message: EmailMessage, sender: From) -> bytes:
         if message.customer_id:  # the setter appends: receipts name the customer too
             mail.custom_arg = CustomArg("customer_id", message.customer_id)
         mail.header = Header(NOTIFICATION_HEADER, message.notification_id)
+        if message.unsubscribe_url:  # one click in the mail client, RFC 8058
+            mail.header = Header("List-Unsubscribe", f"<{message.unsubscribe_url}>")
+            mail.header = Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
         return json.dumps(mail.get()).encode()
     except (ApiKeyIncludedException, ValueError, TypeError) as exc:
         # The SDK refuses content that starts like an API key; such a message never goes.

@@ -15,23 +15,21 @@ from typing import Any
 
 import orjson
 
+from aftercart import unsubscribe
 from aftercart.settings import Settings
-from ingest import receipts, shopify, woocommerce
+from ingest import pages, receipts, shopify, woocommerce
 from ingest.accept import Intake
 from ingest.cloudevents import NotJson, parse_events
-from ingest.mapping import Mapped, MappingError
+from ingest.mapping import Mapped, MappingError, build
 from ingest.signatures import verify
 from ingest.sink import KafkaUnavailable, Record
-from ingest.web import Answer, App, Handler, Lifespan, Problem, Receive, Request, Scope, Send
+from ingest.web import Answer, App, Handler, Lifespan, Problem, Request
 from schemas.codec import InvalidMessage, encode
 
 Clock = Callable[[], datetime]
 WOO_PING = re.compile(rb"webhook_id=\d+")
 RETRY_AFTER = ((b"retry-after", b"5"),)
 TWILIO_PATH = "/receipts/twilio"
-# Twilio signs the callback URL with its query, which web.Request does not carry: the gateway
-# hands the query string to that one route under this name (a sender's own copy is dropped).
-QUERY_HEADER = b"x-aftercart-query-string"
 
 
 def create_gateway(
@@ -140,7 +138,7 @@ def create_gateway(
         return Answer(200, await _publish_receipts(intake, mapped))
 
     async def twilio_receipts(request: Request) -> Answer:
-        query = request.header(QUERY_HEADER.decode())
+        query = request.query
         url = f"{public_url}{request.path}{'?' if query else ''}{query}"
         params = receipts.parse_form(request.body)
         signature = request.headers.get("x-twilio-signature")
@@ -153,7 +151,44 @@ def create_gateway(
             raise Problem(400, str(exc)) from None
         return Answer(200, await _publish_receipts(intake, mapped))
 
+    unsubscribe_secret = (
+        settings.unsubscribe_secret.get_secret_value().encode()
+        if settings.unsubscribe_secret
+        else None
+    )
+
+    def unsubscriber(request: Request) -> str:
+        if unsubscribe_secret is None:
+            raise Problem(404, "one-click unsubscribe is not configured")
+        token = dict(receipts.parse_form(request.query)).get("t", "")
+        try:
+            return unsubscribe.customer_of(unsubscribe_secret, token)
+        except ValueError as exc:
+            raise Problem(400, str(exc)) from None
+
+    async def unsubscribe_page(request: Request) -> Answer:
+        """A person clicked the footer link: confirm with a button (a link checker that only
+        fetches the page must not unsubscribe anyone)."""
+        unsubscriber(request)
+        return Answer(200, {}, html=pages.confirm(settings.shop_name, request.query))
+
+    async def unsubscribe_now(request: Request) -> Answer:
+        """The button, or the mail client's one-click POST (RFC 8058)."""
+        customer = unsubscriber(request)
+        data = {"customer_id": customer, "marketing": {"email": False}}
+        event = build(
+            "preferences.updated",
+            data,
+            source=public_url,
+            key=f"unsubscribe/{customer}/{clock():%Y-%m-%d}",
+            time=clock(),
+        )
+        await _publish(intake, [event])
+        return Answer(200, {}, html=pages.done(settings.shop_name))
+
     routes: dict[tuple[str, str], Handler] = {
+        ("GET", unsubscribe.PATH): unsubscribe_page,
+        ("POST", unsubscribe.PATH): unsubscribe_now,
         ("GET", "/healthz"): healthz,
         ("GET", "/readyz"): readyz,
         ("POST", "/webhooks/shopify"): shopify_webhook,
@@ -162,20 +197,9 @@ def create_gateway(
         ("POST", "/receipts/sendgrid"): sendgrid_receipts,
         ("POST", TWILIO_PATH): twilio_receipts,
     }
-    return _Gateway(
+    return App(
         routes, max_body=settings.gateway_max_body_bytes, on_problem=problem, lifespan=lifespan
     )
-
-
-class _Gateway(App):
-    """The App, handing the query string to the Twilio route, the one that signs over it."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == TWILIO_PATH:
-            headers = [(k, v) for k, v in scope["headers"] if k.lower() != QUERY_HEADER]
-            headers.append((QUERY_HEADER, scope.get("query_string", b"")))
-            scope = {**scope, "headers": headers}
-        await super().__call__(scope, receive, send)
 
 
 async def _publish_receipts(intake: Intake, mapped: receipts.Receipts) -> dict[str, object]:

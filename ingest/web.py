@@ -40,6 +40,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""  # as sent, undecoded (a signature may cover it)
 
     def header(self, name: str) -> str:
         """A header's value, stripped; empty when absent."""
@@ -53,6 +54,7 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: tuple[tuple[bytes, bytes], ...] = ()
+    html: str | None = None  # a page for a person instead of the JSON body
 
 
 Handler = Callable[[Request], Awaitable[Answer]]
@@ -95,7 +97,8 @@ class App:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
             body = await _body(receive, headers.get("content-length", ""), self.max_body)
-            return await handler(Request(method, path, headers, body))
+            query = scope.get("query_string", b"").decode("latin-1")
+            return await handler(Request(method, path, headers, body, query))
         except Problem as problem:
             return self.on_problem(problem)
         except Exception:
@@ -138,9 +141,12 @@ async def _body(receive: Receive, declared: str, limit: int) -> bytes:
 
 
 async def _send(send: Send, answer: Answer) -> None:
-    body = orjson.dumps(answer.body)
+    if answer.html is not None:
+        body, kind = answer.html.encode(), b"text/html; charset=utf-8"
+    else:
+        body, kind = orjson.dumps(answer.body), b"application/json"
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", kind),
         (b"content-length", str(len(body)).encode()),
         *answer.headers,
     ]

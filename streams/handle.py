@@ -150,6 +150,9 @@ def _personal(message: Message, ctx: Context) -> Message:
         suggestions = ctx.complements(skus, bought | set(skus), ctx.policy.recommendations)
         if suggestions:
             extra["recommendations"] = suggestions
+    if message.category == "marketing" and ctx.policy.unsubscribe is not None:
+        customer = message.event.data.customer_id  # type: ignore[attr-defined]
+        extra["unsubscribe_url"] = ctx.policy.unsubscribe(customer)
     offer = ctx.policy.offer
     if consents and offer and message.template in WITH_OFFER and profile.get("first_time_buyer"):
         extra["offer"] = {"code": offer.code, "percent": offer.percent}

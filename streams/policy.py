@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from aftercart.settings import Settings
+from aftercart.unsubscribe import link
 from streams.timing import QuietHours
 
 
@@ -38,6 +41,7 @@ class Policy:
     recommendations: int = 3
     offer: Offer | None = None
     points_per_unit: float = 1.0
+    unsubscribe: Callable[[str], str] | None = None  # customer id -> one-click unsubscribe URL
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -55,4 +59,12 @@ def policy_from(settings: Settings) -> Policy:
         recommendations=settings.recommendations,
         offer=offer,
         points_per_unit=settings.loyalty_points_per_unit,
+        unsubscribe=_unsubscribe_links(settings),
     )
+
+
+def _unsubscribe_links(settings: Settings) -> Callable[[str], str] | None:
+    if settings.unsubscribe_secret is None:
+        return None
+    secret = settings.unsubscribe_secret.get_secret_value().encode()
+    return partial(link, settings.public_url, secret)
