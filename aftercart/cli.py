@@ -83,7 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from sandbox.server import run_sandbox
 
-        run_sandbox(settings.sandbox_host, settings.sandbox_port, faults=settings.sandbox_faults)
+        run_sandbox(
+            settings.sandbox_host,
+            settings.sandbox_port,
+            faults=settings.sandbox_faults,
+            smtp_port=settings.sandbox_smtp_port,
+        )
         return 0
     if args.command == "gateway":
         from ingest.server import run_gateway

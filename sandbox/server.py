@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import push_service, sendgrid, twilio
+from sandbox import push_service, sendgrid, smtp, twilio
 from sandbox.contracts import Contracts
 from sandbox.faults import ChannelProfile, Faults, check_channel
 from sandbox.outbox import DEFAULT_LIMIT, Outbox
@@ -135,10 +135,12 @@ def run_sandbox(
     *,
     public_url: str | None = None,
     faults: Mapping[str, Any] | None = None,
+    smtp_port: int | None = None,
 ) -> None:
     """Serve the sandbox until SIGINT or SIGTERM (blocking; for `aftercart sandbox`).
 
     faults: fault profiles by channel, as PUT /faults/{channel} takes them, from the start.
+    smtp_port: where the SMTP server listens (loopback), recording into the same outbox.
     """
     reachable_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
     base_url = public_url or f"http://{reachable_host}:{port}"
@@ -158,5 +160,7 @@ def run_sandbox(
             print(f"fault profiles for {', '.join(faulty)} (GET /faults)", flush=True)
 
     app.on_startup.append(announce)
+    if smtp_port is not None:
+        app.cleanup_ctx.append(smtp.serving_smtp("127.0.0.1", smtp_port))
     # run_app turns SIGINT and SIGTERM into a graceful shutdown; no access log: it costs throughput.
     web.run_app(app, host=host, port=port, access_log=None, print=None, shutdown_timeout=5)
