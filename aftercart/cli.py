@@ -48,7 +48,11 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("vapid-keys", help="print a new VAPID key pair for web push")
     render = sub.add_parser("render", help="preview one message rendered from sample data")
-    render.add_argument("event_type", metavar="EVENT_TYPE", help="e.g. order.placed")
+    render.add_argument(
+        "event_type",
+        metavar="TEMPLATE",
+        help="an event type (e.g. order.placed), checkout.reminder or review.request",
+    )
     render.add_argument("--channel", required=True, help="email, sms or push")
     render.add_argument("--lang", default="en", help="customer language, e.g. fi or fi-FI")
     render.add_argument("--html", action="store_true", help="print the email's HTML part")
