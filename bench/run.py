@@ -169,21 +169,30 @@ def _arrivals(
     return seen
 
 
-def throughput(
-    stack: Stack, producer: KafkaProducer, sandbox: SandboxClient, people: list[Any], count: int
-) -> dict[str, Any]:
-    """N events published up front; first publish to last notification received."""
+def publish_up_front(
+    stack: Stack, producer: KafkaProducer, people: list[Any], count: int, first_order: int = 0
+) -> tuple[Expectation, float]:
+    """Build `count` order events (order numbers from `first_order`), then publish them all;
+    what the sandbox must receive, and when publishing began (epoch ms)."""
     expect = Expectation({})
     batch = []
     for customer, n, type_name in orders(people, count):
-        event = order_event(customer, n, type_name)
+        event = order_event(customer, first_order + n, type_name)
         expect.add(event, customer.channels)
         batch.append(encoded(event))
-    since = sandbox.last_seq()
     first_publish_ms = time.time() * 1000
     for key, value in batch:
         producer.send(stack.topics.events, key=key, value=value)
     producer.flush()
+    return expect, first_publish_ms
+
+
+def throughput(
+    stack: Stack, producer: KafkaProducer, sandbox: SandboxClient, people: list[Any], count: int
+) -> dict[str, Any]:
+    """N events published up front; first publish to last notification received."""
+    since = sandbox.last_seq()
+    expect, first_publish_ms = publish_up_front(stack, producer, people, count)
     seen = _arrivals(sandbox, expect, since, stack, timeout=600)
     seconds = (max(seen.values()) - first_publish_ms) / 1000
     return {
@@ -205,17 +214,8 @@ def faults(
     for seed, channel in enumerate(CHANNELS):
         sandbox.set_faults(channel, {**FAULT_PROFILE, "seed": seed})
     try:
-        expect = Expectation({})
-        batch = []
-        for customer, n, type_name in orders(people, count):
-            event = order_event(customer, 2_000_000 + n, type_name)
-            expect.add(event, customer.channels)
-            batch.append(encoded(event))
         since = sandbox.last_seq()
-        first_publish_ms = time.time() * 1000
-        for key, value in batch:
-            producer.send(stack.topics.events, key=key, value=value)
-        producer.flush()
+        expect, first_publish_ms = publish_up_front(stack, producer, people, count, 2_000_000)
         try:
             seen = _arrivals(sandbox, expect, since, stack, timeout=600)
         except TimeoutError:

@@ -13,7 +13,7 @@ from typing import Any
 import faust
 import orjson
 
-from aftercart.apps import dead_letter_of, faust_app
+from aftercart.apps import dead_letter_of, faust_app, produce
 from aftercart.settings import Settings
 from channels.base import Sender
 from channels.errors import PermanentError
@@ -132,15 +132,11 @@ def create_channel_app(
 
     async def remember(event: faust.EventT, nid: str, value: dict[str, Any]) -> None:
         """Record a delivery: in the table's store, and on its changelog in the message's
-        partition, as faust's own table write would, by the producer's fast path (faust's
-        table write cost a channel worker about a third more CPU per message); faust flushes
-        the producer before it commits the message."""
+        partition, as faust's own table write would, but by the producer's fast path (the
+        table write cost a channel worker about a third more CPU per message)."""
         ledger.data[nid] = value
         key, raw = orjson.dumps(nid), orjson.dumps(value)
-        partition = event.message.partition
-        await app.producer.send(
-            changelog, key, raw, partition=partition, timestamp=None, headers=None
-        )
+        await produce(app, changelog, key, raw, event.message.partition)
 
     @app.agent(source)
     async def deliver(stream: faust.StreamT) -> None:

@@ -36,7 +36,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faust.types import EventT
 from mode import Service
 
-from aftercart.apps import dead_letter_of
+from aftercart.apps import dead_letter_of, produce
 from schemas.codec import InvalidMessage
 from schemas.events import OrderPlaced
 from schemas.topics import Topics
@@ -118,9 +118,8 @@ def install_products(app: faust.App, topics: Topics) -> Lookup:
     app.add_dependency(replica)
 
     async def reject(message: EventT, reason: str) -> None:
-        letter = dead_letter_of(message, reason, "streams")
-        await app.producer.send(
-            topics.deadletter, message.key, letter, partition=None, timestamp=None, headers=None
+        await produce(
+            app, topics.deadletter, message.key, dead_letter_of(message, reason, "streams")
         )
 
     @app.agent(purchases)

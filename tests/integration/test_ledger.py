@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
+from stacks import stack_settings
 from test_pipeline import publish
 
-from aftercart.settings import Settings
 from aftercart.stack import Stack
 from bench.measure import wait_until
-from broker import free_ports
 from broker.admin import forget_group, lag
 from sandbox.client import SandboxClient
 from schemas.codec import new_event
@@ -26,15 +24,7 @@ CUSTOMERS = 300
 
 @pytest.fixture
 def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
-    sandbox_port, gateway_port = free_ports(2)
-    settings = Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"l{uuid4().hex[:8]}",
-        topic_partitions=2,
-        sandbox_port=sandbox_port,
-        gateway_port=gateway_port,
-        data_dir=tmp_path,
-    )
+    settings = stack_settings(kafka_bootstrap, tmp_path)
     with Stack(settings, tmp_path, own_broker=False) as running:
         running.start(("streams", "email"), gateway=False)
         yield running

@@ -7,15 +7,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from kafka import KafkaConsumer
+from stacks import stack_settings
 
-from aftercart.settings import Settings
 from aftercart.stack import Stack
 from bench.measure import wait_until
-from broker import free_ports
 from broker.admin import lag
 from ingest.publisher import EventPublisher
 from sandbox.client import SandboxClient
@@ -27,16 +25,8 @@ from schemas.notification import notification_id
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Sandbox and every pipeline worker, on their own topics of the session's broker."""
-    sandbox_port, gateway_port = free_ports(2)
-    settings = Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"p{uuid4().hex[:8]}",
-        topic_partitions=2,
-        sandbox_port=sandbox_port,
-        gateway_port=gateway_port,
-        push_allow_sandbox=True,
-        data_dir=tmp_path_factory.mktemp("pipeline"),
-    )
+    data_dir = tmp_path_factory.mktemp("pipeline")
+    settings = stack_settings(kafka_bootstrap, data_dir, push_allow_sandbox=True)
     with Stack(settings, Path(settings.data_dir), own_broker=False) as running:
         running.start()
         yield running

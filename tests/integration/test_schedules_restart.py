@@ -8,16 +8,15 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
+from stacks import stack_settings
 from test_pipeline import arrivals, publish
 
 from aftercart.explain import read_decisions
-from aftercart.settings import Settings, settings_env
+from aftercart.settings import settings_env
 from aftercart.stack import Stack
 from bench.measure import wait_until
-from broker import free_ports
 from sandbox.client import SandboxClient
 from schemas.codec import new_event
 from schemas.events import CloudEvent
@@ -30,16 +29,8 @@ ITEMS = [{"sku": "MUG", "name": "Mug", "quantity": 1, "unit_price": "19.90"}]
 
 @pytest.fixture
 def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
-    sandbox_port, gateway_port = free_ports(2)
-    settings = Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"s{uuid4().hex[:8]}",
-        topic_partitions=2,
-        sandbox_port=sandbox_port,
-        gateway_port=gateway_port,
-        data_dir=tmp_path,
-        marketing_cap=10,  # the cap has its own tests; here every reminder is due at once
-    )
+    # The cap has its own tests; here every reminder is due at once.
+    settings = stack_settings(kafka_bootstrap, tmp_path, marketing_cap=10)
     with Stack(settings, tmp_path, own_broker=False) as running:
         running.start(("streams", "email"), gateway=False)
         yield running

@@ -13,6 +13,7 @@ from uuid import uuid4
 
 import pytest
 from pydantic import SecretStr
+from stacks import stack_settings
 
 from aftercart import storefront
 from aftercart.explain import read_decisions, timeline
@@ -30,14 +31,9 @@ WOO_SECRET = "wc_" + uuid4().hex
 
 
 def gateway_settings(kafka_bootstrap: str, data_dir: Path, **extra: Any) -> Settings:
-    sandbox_port, gateway_port = free_ports(2)
-    return Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"w{uuid4().hex[:8]}",
-        topic_partitions=2,
-        sandbox_port=sandbox_port,
-        gateway_port=gateway_port,
-        data_dir=data_dir,
+    return stack_settings(
+        kafka_bootstrap,
+        data_dir,
         shopify_secrets={storefront.SHOP_DOMAIN: [SecretStr(SHOPIFY_SECRET)]},
         woocommerce_secrets={storefront.WOO_STORE: [SecretStr(WOO_SECRET)]},
         **extra,

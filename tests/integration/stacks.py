@@ -1,0 +1,25 @@
+"""Settings for a stack of the integration tests on the session's broker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from aftercart.settings import Settings
+from broker import free_ports
+
+
+def stack_settings(kafka_bootstrap: str, data_dir: Path, **extra: Any) -> Settings:
+    """Settings for a stack on the session's broker: its own topics (a fresh prefix, two
+    partitions) and free loopback ports for its sandbox and gateway."""
+    sandbox_port, gateway_port = free_ports(2)
+    return Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"t{uuid4().hex[:8]}",
+        topic_partitions=2,
+        sandbox_port=sandbox_port,
+        gateway_port=gateway_port,
+        data_dir=data_dir,
+        **extra,
+    )
