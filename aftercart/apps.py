@@ -11,6 +11,7 @@ from faust.types import EventT
 from faust.worker import Worker
 
 from aftercart.settings import Settings
+from aftercart.transport import use_fetch_batching
 from schemas.codec import encode
 from schemas.deadletter import dead_letter
 
@@ -21,7 +22,7 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
     """A faust app configured from settings (no web server, raw bytes in and out)."""
     datadir = settings.data_dir / "faust" / app_id
     datadir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    app = faust.App(
         app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         key_serializer="raw",
@@ -37,10 +38,12 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
         broker_session_timeout=10.0,
         broker_commit_every=1000,
         broker_commit_interval=1.0,
-        producer_linger=0.01,
+        producer_linger=settings.kafka_linger_ms / 1000,
         producer_max_batch_size=512 * 1024,
         **extra,
     )
+    use_fetch_batching(app, settings)
+    return app
 
 
 async def produce(

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_partitions: int = Field(default=4, ge=1)
     topic_prefix: str = "aftercart"
+    # Batching on the workers' Kafka connections: a producer gathers records this long into one
+    # request, and a fetch waits this long for this many bytes. Each worker hop adds up to
+    # linger + wait of latency when traffic is light; under load the batches fill first. With
+    # both at 1 byte / 10 ms the bench's two cores went to per-request work (README, Benchmark).
+    kafka_linger_ms: int = Field(default=50, ge=0, le=1000)
+    kafka_fetch_wait_ms: int = Field(default=25, ge=0, le=1000)
+    kafka_fetch_min_bytes: int = Field(default=64 * 1024, ge=1)
 
     # Local broker (aftercart kafka start / up / demo)
     kafka_controller_port: int = 9093

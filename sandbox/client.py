@@ -6,6 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,12 +35,16 @@ class SandboxClient:
         channel: str | None = None,
         status: str | None = None,
         limit: int | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Outbox entries with seq > since, oldest first, optionally of one channel and status."""
+        """Outbox entries with seq > since, oldest first, optionally of one channel and status,
+        optionally with only some of their fields (cheaper to poll)."""
         query: dict[str, Any] = {"since": since}
         for name, value in (("channel", channel), ("status", status), ("limit", limit)):
             if value is not None:
                 query[name] = value
+        if fields is not None:
+            query["fields"] = ",".join(fields)
         return list(self.request("GET", f"/outbox?{urlencode(query)}")["messages"])
 
     def stats(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import base64
 import random
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,11 @@ from typing import Any
 DEFAULT_LIMIT = 200_000  # entries kept; older ones are dropped (about 150 MB at worst)
 CHANNELS = ("email", "sms", "push")
 STATUSES = ("accepted", "rejected", "faulted")  # faulted: an injected fault answered it
+# What GET /outbox serves of each entry (all, or those named in ?fields=).
+FIELDS = (
+    "seq", "channel", "status", "recipient", "label", "notification_id", "subject", "text",
+    "payload", "error", "provider_id", "received_at", "received_at_ms",
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -32,24 +38,17 @@ class OutboxEntry:
     provider_id: str | None = None  # X-Message-Id, Message sid or push message id
     label: str | None = None  # the push subscriber's label
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape served by GET /outbox."""
-        received_at = datetime.fromtimestamp(self.received_at_ms / 1000, UTC)
+    def to_dict(self, fields: Sequence[str] = FIELDS) -> dict[str, Any]:
+        """The JSON shape served by GET /outbox: every field of FIELDS, or only those named."""
         return {
-            "seq": self.seq,
-            "channel": self.channel,
-            "status": self.status,
-            "recipient": self.recipient,
-            "label": self.label,
-            "notification_id": self.notification_id,
-            "subject": self.subject,
-            "text": self.text,
-            "payload": self.payload,
-            "error": self.error,
-            "provider_id": self.provider_id,
-            "received_at": received_at.isoformat(timespec="microseconds"),
-            "received_at_ms": self.received_at_ms,
+            name: self.received_at() if name == "received_at" else getattr(self, name)
+            for name in fields
         }
+
+    def received_at(self) -> str:
+        """When it arrived, as ISO 8601 UTC with microseconds."""
+        received_at = datetime.fromtimestamp(self.received_at_ms / 1000, UTC)
+        return received_at.isoformat(timespec="microseconds")
 
 
 def new_message_id() -> str:

@@ -13,7 +13,7 @@ from aiohttp import web
 from sandbox import push_service, sendgrid, smtp, twilio
 from sandbox.contracts import Contracts
 from sandbox.faults import ChannelProfile, Faults, check_channel
-from sandbox.outbox import DEFAULT_LIMIT, Outbox
+from sandbox.outbox import DEFAULT_LIMIT, FIELDS, Outbox
 from sandbox.state import STATE, SandboxState
 
 log = logging.getLogger(__name__)
@@ -63,17 +63,23 @@ async def _load_contracts(app: web.Application) -> None:
 
 
 async def get_outbox(request: web.Request) -> web.Response:
-    """GET /outbox?since=&channel=&status=&limit=: received messages, oldest first."""
+    """GET /outbox?since=&channel=&status=&limit=&fields=: received messages, oldest first
+    (fields: comma-separated names, to serve only those of each message)."""
     query = request.query
     try:
         since = int(query.get("since", "0"))
         limit = int(query["limit"]) if "limit" in query else None
     except ValueError:
         return web.json_response({"error": "since and limit must be integers"}, status=400)
+    fields = query["fields"].split(",") if "fields" in query else FIELDS
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        known = ", ".join(FIELDS)
+        return web.json_response({"error": f"unknown fields {unknown}; known: {known}"}, status=400)
     outbox = request.app[STATE].outbox
     entries = outbox.messages(since, query.get("channel"), query.get("status"), limit)
     return web.json_response(
-        {"messages": [e.to_dict() for e in entries], "last_seq": outbox.stats()["last_seq"]}
+        {"messages": [e.to_dict(fields) for e in entries], "last_seq": outbox.stats()["last_seq"]}
     )
 
 

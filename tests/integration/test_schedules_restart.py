@@ -104,22 +104,22 @@ def test_waiting_messages_survive_a_killed_worker_and_fire_exactly_once(stack: S
     arrivals(sandbox, reviews, timeout=90)
     kill_streams(stack)
     restart_streams(stack, shift_s=9 * DAY)  # and again: nothing fires twice
-    wait_until(lambda: lag_free(stack), 60, "the worker to catch up", stack.check)
+    # The worker has caught up once it answers a new event of each customer. (Not "the group
+    # has no lag": faust may take what it fetched before seeking to the committed offsets and
+    # leave those offsets uncommitted until the partition's next message.)
+    paid = [paid_event(cid) for cid in CUSTOMERS]
+    publish(stack, *paid)
+    arrivals(sandbox, {notification_id(e.id, "email", e.type) for e in paid}, timeout=90)
     counts = Counter(m["notification_id"] for m in sandbox.messages(channel="email"))
     assert {nid: counts[nid] for nid in reminders | reviews} == dict.fromkeys(
         reminders | reviews, 1
     )
 
 
+def paid_event(cid: str) -> CloudEvent:
+    order = {"customer_id": cid, "order_id": f"o2-{cid}", "order_number": "#1002"}
+    return new_event("order.paid", {**order, "currency": "EUR", "amount": "5.00"}, source="test")
+
+
 def sent_ids(sandbox: SandboxClient) -> set[str]:
     return {m["notification_id"] for m in sandbox.messages(channel="email")}
-
-
-def lag_free(stack: Stack) -> bool:
-    from broker.admin import lag
-
-    t = stack.topics
-    return all(
-        lag(stack.settings.kafka_bootstrap, t.streams_app_id, topic) == 0
-        for topic in (t.events, t.wakeups)
-    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.error
+
 import pytest
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
@@ -72,6 +74,20 @@ def test_routes_over_http(sandbox: SandboxHandle) -> None:
     sandbox.clear()
     assert sandbox.messages() == []
     assert sandbox.stats()["total"] == 0
+
+
+def test_fields_serves_only_what_was_asked(sandbox: SandboxHandle) -> None:
+    sandbox.clear()
+    twilio = Client("AC" + "0" * 32, "token")
+    twilio.api.base_url = sandbox.base_url
+    twilio.messages.create(to="+15551234567", from_="+15005550006", body="Hi")
+
+    [entry] = sandbox.messages(fields=("seq", "received_at_ms", "received_at"))
+    assert sorted(entry) == ["received_at", "received_at_ms", "seq"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        sandbox.messages(fields=("seq", "body"))
+    assert refused.value.code == 400
+    assert "unknown fields ['body']" in refused.value.read().decode()
 
 
 def test_wait_for_gives_up_with_a_count(sandbox: SandboxHandle) -> None:
