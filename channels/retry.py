@@ -12,6 +12,7 @@ from typing import Any
 
 from channels.errors import ConfigurationError, RetriableError
 from channels.messages import Receipt
+from channels.pause import ChannelPause
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -46,27 +47,44 @@ class Exhausted(Exception):
 async def with_retries(
     attempt: Callable[[], Awaitable[Receipt]],
     policy: RetryPolicy,
+    pause: ChannelPause,
     *,
     sleep: Sleep = asyncio.sleep,
     rng: Callable[[], float] = random.random,
 ) -> Receipt:
     """Call `attempt` until it succeeds, fails permanently, or the attempts run out.
 
-    A ConfigurationError (bad credentials) never uses up attempts: the channel pauses and
-    keeps the message until the configuration is fixed.
+    A ConfigurationError (bad credentials) never uses up attempts: it pauses the whole channel
+    (channels/pause.py) and the message waits, or probes, until the configuration is fixed.
     """
     history: list[dict[str, Any]] = []
+    probe = False
     while True:
+        if not probe:
+            await pause.wait()
         try:
-            return await attempt()
+            receipt = await attempt()
         except ConfigurationError as exc:
-            log.error("channel %s paused, configuration problem: %s", exc.channel, exc)
-            await sleep(policy.pause_delay)
+            probe = pause.refused(exc, probe=probe)
+            if probe:
+                await sleep(policy.pause_delay)
+            continue
         except RetriableError as exc:
+            if probe:  # any other answer means the provider takes our configuration again
+                pause.resume()
+                probe = False
             history.append(_entry(exc))
             if len(history) >= policy.max_attempts:
                 raise Exhausted(exc, history) from exc
             await sleep(policy.delay(len(history), exc.retry_after, rng))
+            continue
+        except BaseException:
+            if probe:
+                pause.resume()
+            raise
+        if probe:
+            pause.resume()
+        return receipt
 
 
 def _entry(exc: Exception) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from channels.feedback import contact_failure
 from channels.ledger import Ledger, delivered, entry
 from channels.limits import TokenBucket
 from channels.messages import Receipt, SmsMessage
+from channels.pause import ChannelPause
 from channels.pipeline import Pipeline
 from channels.registry import build_sender
 from channels.render import Renderer
@@ -58,6 +59,7 @@ class Delivery:
         self.sender = sender
         self.sleep = sleep
         self.policy = RetryPolicy(max_attempts=settings.channel_max_attempts)
+        self.pause = ChannelPause(channel)  # while the provider refuses our configuration
         rate = {
             "email": settings.email_per_s,
             "sms": settings.sms_segments_per_s,
@@ -105,7 +107,7 @@ class Delivery:
                 await self.bucket.take(cost)  # every attempt counts against the provider's rate
             return await self.sender.send(message)
 
-        receipt = await with_retries(attempt, self.policy, sleep=self.sleep)
+        receipt = await with_retries(attempt, self.policy, self.pause, sleep=self.sleep)
         log.debug("sent %s via %s: %s", request.notification_id, self.channel, receipt)
         return receipt
 

@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+import pytest
+
 from aftercart.settings import Settings
-from channels.errors import OptedOut, PermanentError, RetriableError
+from channels.errors import ConfigurationError, OptedOut, PermanentError, RetriableError
 from channels.ledger import delivered, entry
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
+from channels.retry import RetryPolicy
 from channels.worker import Delivery
 from schemas.codec import encode
 from schemas.notification import NotificationRequest, Recipient
@@ -239,3 +243,69 @@ async def test_a_contact_the_provider_condemns_is_reported_back_with_the_dead_le
         "opted_out",
         "c1@example.com",
     )
+
+
+class KeyRevoked(FakeSender):
+    """A provider that refuses our key (401) until someone fixes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fixed = False
+        self.refusals = 0
+
+    async def send(self, message: Any) -> Receipt:
+        await asyncio.sleep(0)  # a network round trip: other messages get going meanwhile
+        if not self.fixed:
+            self.refusals += 1
+            raise ConfigurationError("email", "HTTP 401: API key rejected", "401")
+        return await super().send(message)
+
+
+def customers(count: int) -> list[FakeEvent]:
+    return [
+        FakeEvent(request(f"n{i}", f"c{i}"), f"c{i}".encode(), FakeMessage(offset=i))
+        for i in range(count)
+    ]
+
+
+async def test_a_refused_key_pauses_the_whole_channel_until_it_is_fixed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a revoked key, fixed by the operator while the channel's third probe waits
+    sender, probes = KeyRevoked(), []
+
+    async def sleep(seconds: float) -> None:
+        probes.append(seconds)
+        if len(probes) == 3:
+            sender.fixed = True
+
+    runner = Runner(Delivery("email", Settings(channel_max_attempts=2), sender, sleep=sleep))
+    # When 20 customers' messages come
+    with caplog.at_level(logging.ERROR):
+        dead = await runner.batch(customers(20))
+    # Then nothing was dead-lettered, though each message met more refusals than its attempts
+    assert dead == []
+    assert sorted(sender.sent) == sorted(f"n{i}" for i in range(20))
+    # one message probed the provider every pause period while the others waited, and the
+    # pause was said once, loudly, and again at each probe that was refused
+    assert probes == [RetryPolicy().pause_delay] * 3
+    assert sender.refusals == 20 + 2
+    paused = [r.getMessage() for r in caplog.records if "PAUSED" in r.getMessage()]
+    assert len(paused) == 3 and "PAUSED: the provider refuses" in paused[0]
+    assert not runner.delivery.pause.paused
+
+
+async def test_a_probe_refused_for_its_own_reasons_resumes_the_channel() -> None:
+    # Given a paused channel whose probe then meets a permanent error of its own (a bad address)
+    sender = KeyRevoked()
+
+    async def sleep(seconds: float) -> None:
+        sender.fixed = True
+        sender.script["n0"] = [PermanentError("email", "400 bad address", "400")]
+
+    runner = Runner(Delivery("email", Settings(), sender, sleep=sleep))
+    # (n0 is refused first, so it is the probe; were the channel to stay paused, this would hang)
+    dead = await asyncio.wait_for(runner.batch(customers(5)), 5)
+    # Then that message is dead-lettered and every other one goes out
+    assert [json.loads(d)["reason"] for d in dead] == ["permanent: email [400]: 400 bad address"]
+    assert sorted(sender.sent) == ["n1", "n2", "n3", "n4"]
