@@ -24,12 +24,13 @@ from streams.decide import category_of
 def demo_settings(settings: Settings) -> Settings:
     """The settings with free loopback ports, so a demo never collides with `aftercart up`,
     and fresh webhook secrets for the sample Shopify shop and WooCommerce store."""
-    kafka, controller, sandbox, gateway = free_ports(4)
+    kafka, controller, sandbox, smtp, gateway = free_ports(5)
     return settings.model_copy(
         update={
             "kafka_bootstrap": f"127.0.0.1:{kafka}",
             "kafka_controller_port": controller,
             "sandbox_port": sandbox,
+            "sandbox_smtp_port": smtp,
             "gateway_port": gateway,
             "push_allow_sandbox": True,
             # The sandbox's number stands in for a short code (100 segments a second); a real

@@ -12,14 +12,14 @@ from broker import free_ports
 
 def stack_settings(kafka_bootstrap: str, data_dir: Path, **extra: Any) -> Settings:
     """Settings for a stack on the session's broker: its own topics (a fresh prefix, two
-    partitions) and free loopback ports for its sandbox and gateway."""
-    sandbox_port, gateway_port = free_ports(2)
+    partitions) and free loopback ports for its sandbox (HTTP and SMTP) and gateway."""
+    sandbox_port, smtp_port, gateway_port = free_ports(3)
+    ports = {"sandbox_port": sandbox_port, "sandbox_smtp_port": smtp_port}
     return Settings(
         kafka_bootstrap=kafka_bootstrap,
         topic_prefix=f"t{uuid4().hex[:8]}",
         topic_partitions=2,
-        sandbox_port=sandbox_port,
         gateway_port=gateway_port,
         data_dir=data_dir,
-        **extra,
+        **(ports | extra),
     )

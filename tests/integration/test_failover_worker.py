@@ -16,7 +16,6 @@ from test_pipeline import arrivals, customer, publish
 
 from aftercart.stack import Stack
 from bench.measure import wait_until
-from broker import free_ports
 from broker.admin import lag
 from sandbox.client import SandboxClient
 from schemas.codec import new_event
@@ -30,12 +29,11 @@ COOLDOWN_S = 3.0
 
 @pytest.fixture
 def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
-    (smtp_port,) = free_ports(1)  # the sandbox's SMTP server, where the worker fails over to
+    # The sandbox's SMTP server (on its own free port) is where the worker fails over to.
     settings = stack_settings(
         kafka_bootstrap,
         tmp_path,
         smtp_host="127.0.0.1",
-        sandbox_smtp_port=smtp_port,
         smtp_failover_after=FAILOVER_AFTER,
         smtp_failover_cooldown_s=COOLDOWN_S,
     )
