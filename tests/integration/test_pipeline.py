@@ -215,7 +215,8 @@ def test_a_consenting_customer_is_shown_what_others_bought_with_it(
     def order(cid: str, n: int, *skus: str) -> CloudEvent:
         names = {"MUG": "Moomin mug", "TEA": "Sencha tea", "SPOON": "Tea spoon"}
         items = [{"sku": s, "name": names[s], "quantity": 1, "unit_price": "5.00"} for s in skus]
-        data = {"customer_id": cid, "order_id": f"o-{cid}-{n}", "order_number": f"#{n}"}
+        data: dict[str, Any] = {"customer_id": cid, "order_id": f"o-{cid}-{n}"}
+        data["order_number"] = f"#{n}"
         data |= {"currency": "EUR", "total": f"{5 * len(skus)}.00", "items": items}
         return new_event("order.placed", data, source="test")
 
