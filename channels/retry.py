@@ -58,33 +58,29 @@ async def with_retries(
     (channels/pause.py) and the message waits, or probes, until the configuration is fixed.
     """
     history: list[dict[str, Any]] = []
-    probe = False
+    probe = False  # this message probes the paused channel
     while True:
         if not probe:
             await pause.wait()
+        refused = False
         try:
-            receipt = await attempt()
+            return await attempt()
         except ConfigurationError as exc:
+            refused = True
             probe = pause.refused(exc, probe=probe)
-            if probe:
-                await sleep(policy.pause_delay)
-            continue
+            wait = policy.pause_delay
         except RetriableError as exc:
-            if probe:  # any other answer means the provider takes our configuration again
-                pause.resume()
-                probe = False
             history.append(_entry(exc))
             if len(history) >= policy.max_attempts:
                 raise Exhausted(exc, history) from exc
-            await sleep(policy.delay(len(history), exc.retry_after, rng))
-            continue
-        except BaseException:
-            if probe:
+            wait = policy.delay(len(history), exc.retry_after, rng)
+        finally:
+            if probe and not refused:  # any other answer: our configuration is taken again
                 pause.resume()
-            raise
-        if probe:
-            pause.resume()
-        return receipt
+                probe = False
+        if refused and not probe:
+            continue  # another message probes; this one waits for the channel to resume
+        await sleep(wait)
 
 
 def _entry(exc: Exception) -> dict[str, Any]:

@@ -13,6 +13,16 @@ from streams.timing import QuietHours
 
 POLICY = Policy(shop=Shop("Test Shop", "https://shop.example"), quiet=QuietHours(time(21), time(8)))
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # outside quiet hours in UTC
+SUB = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh": "k", "auth": "a"}}
+# A customer with every contact point: email, a valid phone and a browser subscription.
+PROFILE: dict[str, Any] = {
+    "customer_id": "c1",
+    "email": "aino@example.fi",
+    "phone": "+358401234567",
+    "first_name": "Aino",
+    "language": "fi",
+    "push_subscriptions": [SUB],
+}
 
 
 def decide_now(event: CloudEvent, profile: Any, prefs: Any, now: datetime = NOON) -> list[Decision]:

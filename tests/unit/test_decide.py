@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from deciding import decide_now
+from deciding import PROFILE, SUB, decide_now
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,15 +23,6 @@ from streams.profiles import (
 from streams.records import decision_record
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-SUB = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh": "k", "auth": "a"}}
-PROFILE: dict[str, Any] = {
-    "customer_id": "c1",
-    "email": "aino@example.fi",
-    "phone": "+358401234567",
-    "first_name": "Aino",
-    "language": "fi",
-    "push_subscriptions": [SUB],
-}
 
 
 def event(type_name: str, **extra: Any) -> CloudEvent:

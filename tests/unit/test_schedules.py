@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deciding import POLICY
+from deciding import PROFILE as BASE_PROFILE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,15 +26,9 @@ from streams.timing import zone
 
 EVENING = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # 23:00 in Helsinki
 NOON = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # 12:00 in Helsinki
-SUB = {"endpoint": "https://fcm.googleapis.com/fcm/send/x", "keys": {"p256dh": "k", "auth": "a"}}
 PROFILE: dict[str, Any] = {
-    "customer_id": "c1",
-    "email": "aino@example.fi",
-    "phone": "+358401234567",
-    "first_name": "Aino",
-    "language": "fi",
+    **BASE_PROFILE,
     "timezone": "Europe/Helsinki",
-    "push_subscriptions": [SUB],
     "first_time_buyer": True,
     "recent_orders": [
         {"order_id": "o1", "number": "#1001", "items": [{"sku": "MUG", "name": "Mug"}]}
