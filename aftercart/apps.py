@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import faust
@@ -48,12 +49,13 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
 
 async def produce(
     app: faust.App, topic: str, key: bytes | None, value: bytes, partition: int | None = None
-) -> None:
+) -> Awaitable[Any]:
     """Queue one record on the app's producer: straight to the producer, not through a faust
     Topic or a table write (a third of each send's cost, measured in the stream processor).
     faust flushes this producer, acknowledgements included, before it commits the offsets of
-    the message being processed, so the record is on Kafka before the message counts as done."""
-    await app.producer.send(topic, key, value, partition=partition, timestamp=None, headers=None)
+    the message being processed, so the record is on Kafka before the message counts as done.
+    The awaitable it returns resolves once Kafka has the record, for those who must wait."""
+    return await app.producer.send(topic, key, value, partition=partition, timestamp=None, headers=None)
 
 
 def dead_letter_of(

@@ -150,6 +150,10 @@ class Settings(BaseSettings):
     # when it holds this many it stops taking more (channels/pipeline.py).
     channel_in_flight: int = Field(default=500, ge=1)
     channel_max_attempts: int = Field(default=5, ge=1)
+    # An attempt whose answer never came (the worker died, the request timed out) is looked
+    # up at the provider this long after it went out, before it is sent again: past the 10 s
+    # send timeout, so the provider has finished with it (channels/ledger.py).
+    channel_lookup_after_s: float = Field(default=15.0, ge=0)
     # Provider rate limits per worker (0: none). Twilio: a US long code sends 1 segment a
     # second (toll-free 3, short code 100+); a two-segment text costs two.
     sms_segments_per_s: float = Field(default=1.0, ge=0)

@@ -7,6 +7,8 @@ and swallows. The shared retry component decides what happens next from the type
 - `PermanentError`: this message can never be delivered as it is: dead-letter it with the
   error, do not retry, go on with the next message. A `ContactUnusable` one also says the
   contact point is unusable (`action`), which the worker reports as a `contact.failed` event.
+- `LookupUnavailable`: only from `Sender.find`: the provider cannot say whether it has
+  a message.
 - `ConfigurationError`: our side is misconfigured (bad key, revoked credentials): pause the
   whole channel and alert; keep its messages, they will go once the configuration is fixed.
 """
@@ -17,6 +19,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import ClassVar, Literal
+
+import aiohttp
 
 ContactAction = Literal["opted_out", "invalid", "gone"]
 
@@ -37,6 +41,8 @@ class RetriableError(DeliveryError):
 
     `retry_after` is the provider's own hint in seconds; when it is set, wait at least that
     long, and pause the channel rather than buffering more sends meanwhile.
+    `maybe_accepted`: no answer came (a timeout, a connection lost after the request went
+    out), so the provider may have accepted the message; ask it before sending again.
     """
 
     def __init__(
@@ -45,9 +51,12 @@ class RetriableError(DeliveryError):
         detail: str,
         provider_code: str | None = None,
         retry_after: float | None = None,
+        *,
+        maybe_accepted: bool = False,
     ) -> None:
         super().__init__(channel, detail, provider_code)
         self.retry_after = retry_after
+        self.maybe_accepted = maybe_accepted
 
 
 class PermanentError(DeliveryError):
@@ -56,6 +65,11 @@ class PermanentError(DeliveryError):
 
 class ConfigurationError(DeliveryError):
     """Our credentials or setup are wrong: pause the channel, keep its messages, alert."""
+
+
+class LookupUnavailable(DeliveryError):
+    """The provider cannot be asked whether it has a message (no such API, or our key may not
+    use it): the worker cannot tell, and sends again."""
 
 
 class ContactUnusable(PermanentError):
@@ -102,6 +116,14 @@ class UnknownTemplate(RenderError):
 
 class MissingContact(PermanentError):
     """The recipient has no contact point for this channel: dead-letter it."""
+
+
+def no_answer(channel: str, exc: Exception) -> RetriableError:
+    """A network failure as a RetriableError: one that may have followed an accepted request
+    (a timeout, a connection lost mid-request) is `maybe_accepted`; a refused connection is not."""
+    refused = isinstance(exc, aiohttp.ClientConnectorError)
+    detail = f"{type(exc).__name__}: {exc}"
+    return RetriableError(channel, detail, maybe_accepted=not refused)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:

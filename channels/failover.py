@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from channels.base import Sender
@@ -46,6 +47,7 @@ class FailoverSender:
         if threshold < 1:
             raise ValueError(f"threshold must be at least 1, got {threshold}")
         self.channel = primary.channel
+        self.can_find = primary.can_find or secondary.can_find
         self._primary, self._secondary = primary, secondary
         self._primary_name, self._secondary_name = names
         self._threshold = threshold
@@ -68,6 +70,16 @@ class FailoverSender:
             return await self._through_primary(message, probe=True)
         receipt = await self._secondary.send(message)
         return self._named(receipt, self._secondary_name)
+
+    async def find(self, message: Message, since: datetime) -> Receipt | None:
+        """Ask the primary, then the secondary: either may have sent it, whatever the circuit
+        says now (it may have been another worker process's circuit)."""
+        if self._primary.can_find:
+            found = await self._primary.find(message, since)
+            if found is not None:
+                return self._named(found, self._primary_name)
+        found = await self._secondary.find(message, since)
+        return None if found is None else self._named(found, self._secondary_name)
 
     async def close(self) -> None:
         """Close both senders."""

@@ -1,37 +1,83 @@
-"""The delivery ledger: which notifications a provider already accepted.
+"""The delivery ledger: which notifications a provider accepted, and which it may have.
 
 A channel worker consumes at least once, so after a crash, a rebalance or a replay it sees
-messages it already delivered. Before each send it asks the ledger; after the provider
-accepts, it writes the notification there. The ledger is a faust table keyed by notification
-id and written while the notification's message is processed, so its records land in the
-partition of the messages they cover (faust writes a table's changelog to the partition of the
-message being processed) and are restored from the compacted changelog by whichever worker
-owns that partition next.
+messages it already delivered. The ledger is a faust table keyed by notification id, written
+while the notification's message is processed, so its records land in the partition of the
+messages they cover and are restored from the compacted changelog by whichever worker owns
+that partition next. Each notification's entry is in one of three states:
 
-One window cannot be closed: the provider accepted, and the worker dies before the ledger's
-changelog record reaches Kafka, or before the provider's answer reaches the worker. Providers
-offer no idempotency key to close it (SendGrid, Twilio and web push alike), so in that window
-the message is sent again on redelivery. docs/events.md says so too.
+- `sent` (`{"at", "id"}`): the provider accepted it; a redelivery is acknowledged unsent.
+- `sending` (`{"sending": time}`): an attempt was about to go out. Written, and on Kafka,
+  before the provider is called, for channels whose provider can be asked afterwards whether
+  it has the message (`Sender.can_find`). Found in the ledger by a later attempt, it means the
+  last attempt's answer never arrived (the worker died, or the request timed out): the worker
+  asks the provider before it sends again (channels/worker.py).
+- `refused` (`{"refused": time}`): the provider answered the last attempt with a refusal, so
+  it does not have the message and the next attempt needs no question.
 
-Each entry is small (the time and the provider's id). Entries are not yet pruned: the
-changelog keeps one record per notification ever sent and the worker holds them in memory,
-about 100 bytes each (a million notifications: about 100 MB per channel worker).
+What stays open: providers that cannot be asked (web push, SMTP; SendGrid without Email
+Activity access) are sent again in that window. docs/events.md says what happens where.
+
+Entries are not yet pruned: about 100 bytes per notification ever sent, on the changelog and
+in the worker's memory (a million notifications: about 100 MB per channel worker).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from datetime import datetime
 from typing import Any
 
-Ledger = Mapping[str, Any]  # notification id -> {"at": ISO time, "id": provider's id}
+import orjson
+
+Entry = Mapping[str, Any]
+# Queue one changelog record (partition, key, value); the awaitable it returns resolves once
+# Kafka has it.
+Write = Callable[[int, bytes, bytes], Awaitable[Awaitable[Any]]]
 
 
-def delivered(ledger: Ledger | None, notification_id: str) -> bool:
-    """Whether this notification was already accepted by the provider."""
-    return ledger is not None and ledger.get(notification_id) is not None
+def is_sent(entry: Entry | None) -> bool:
+    """Whether the provider accepted this notification."""
+    return entry is not None and "at" in entry
 
 
-def entry(provider_id: str | None, now: datetime) -> dict[str, Any]:
-    """What the ledger keeps of a notification the provider accepted."""
-    return {"at": now.isoformat(), "id": provider_id}
+def sending_since(entry: Entry | None) -> datetime | None:
+    """When an attempt whose answer never came went out, or None."""
+    if entry is None or "sending" not in entry:
+        return None
+    return datetime.fromisoformat(entry["sending"])
+
+
+class Ledger:
+    """The ledger's entries (a faust table's store) and the writes to its changelog."""
+
+    def __init__(
+        self, data: MutableMapping[str, Any], write: Write, clock: Callable[[], datetime]
+    ) -> None:
+        self.data = data
+        self._write = write
+        self._clock = clock
+
+    def entry(self, notification_id: str) -> Entry | None:
+        """What the ledger knows of this notification."""
+        return self.data.get(notification_id)
+
+    async def sending(self, partition: int, notification_id: str) -> datetime:
+        """Record that an attempt goes out now; returns once Kafka has the record."""
+        now = self._clock()
+        done = await self._put(partition, notification_id, {"sending": now.isoformat()})
+        await done
+        return now
+
+    async def refused(self, partition: int, notification_id: str) -> None:
+        """Record that the provider refused the last attempt (on Kafka before the commit)."""
+        await self._put(partition, notification_id, {"refused": self._clock().isoformat()})
+
+    async def sent(self, partition: int, notification_id: str, provider_id: str | None) -> None:
+        """Record that the provider accepted it (on Kafka before the message's commit)."""
+        value = {"at": self._clock().isoformat(), "id": provider_id}
+        await self._put(partition, notification_id, value)
+
+    async def _put(self, partition: int, nid: str, value: dict[str, Any]) -> Awaitable[Any]:
+        self.data[nid] = value
+        return await self._write(partition, orjson.dumps(nid), orjson.dumps(value))

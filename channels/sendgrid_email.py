@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
 import aiohttp
 import sendgrid
@@ -19,8 +20,10 @@ from aftercart.settings import Settings
 from channels.errors import (
     ConfigurationError,
     DeliveryError,
+    LookupUnavailable,
     PermanentError,
     RetriableError,
+    no_answer,
     retry_after_seconds,
 )
 from channels.messages import EmailMessage, Receipt
@@ -59,6 +62,13 @@ def mail_body(message: EmailMessage, sender: From) -> bytes:
         raise PermanentError("email", f"SDK refused the message: {exc!r}") from exc
 
 
+def activity_query(notification_id: str) -> str:
+    """The Email Activity query for the mail that carries this notification id in its
+    custom_args (SendGrid's query language calls them unique_args)."""
+    quoted = notification_id.replace("\\", "\\\\").replace('"', '\\"')
+    return f"unique_args['notification_id']=\"{quoted}\""
+
+
 def error_for_status(status: int, headers: Mapping[str, str], detail: str) -> DeliveryError:
     """SendGrid's refusal as the error type that says what to do next."""
     code = str(status)
@@ -75,9 +85,12 @@ class SendGridEmail:
     """Sends one email per call through SendGrid over a pooled aiohttp session."""
 
     channel = "email"
+    can_find = True  # through the Email Activity API (a paid add-on, and a key allowed to)
 
     def __init__(self, settings: Settings, *, timeout_s: float = 10.0) -> None:
-        self._url = f"{settings.sendgrid_base_url.rstrip('/')}/v3/mail/send"
+        base = settings.sendgrid_base_url.rstrip("/")
+        self._url = f"{base}/v3/mail/send"
+        self._activity_url = f"{base}/v3/messages"
         self._from = From(settings.email_from, settings.email_from_name)
         # The key lives only in this header dict: never in logs or exception text.
         self._headers = {
@@ -103,7 +116,29 @@ class SendGridEmail:
                 detail = f"HTTP {resp.status}: {(await resp.text(errors='replace'))[:500]}"
                 raise error_for_status(resp.status, resp.headers, detail)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RetriableError("email", f"{type(exc).__name__}: {exc}") from exc
+            raise no_answer("email", exc) from exc
+
+    async def find(self, message: EmailMessage, since: datetime) -> Receipt | None:
+        """Ask the Email Activity API for the mail with this notification id. An account
+        without activity access (401, 403, 404) cannot tell; real SendGrid lists a mail only
+        some time after it accepted it (AFTERCART_CHANNEL_LOOKUP_AFTER_S)."""
+        params = {"query": activity_query(message.notification_id), "limit": "10"}
+        try:
+            async with self._client().get(
+                self._activity_url, params=params, headers=self._headers, allow_redirects=False
+            ) as resp:
+                if resp.status == 200:
+                    found = (await resp.json()).get("messages") or []
+                    if not found:
+                        return None
+                    return Receipt("email", message.notification_id, found[0].get("msg_id"))
+                detail = f"HTTP {resp.status}: {(await resp.text(errors='replace'))[:500]}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise no_answer("email", exc) from exc
+        error = error_for_status(resp.status, resp.headers, detail)
+        if isinstance(error, RetriableError):
+            raise error
+        raise LookupUnavailable("email", f"Email Activity lookup: {detail}", str(resp.status))
 
     async def close(self) -> None:
         """Close the pooled session."""

@@ -7,6 +7,7 @@ transaction at a time, and a new connection costs a TCP handshake, EHLO and mayb
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
 from email.utils import formataddr, make_msgid
@@ -14,7 +15,13 @@ from email.utils import formataddr, make_msgid
 import aiosmtplib
 
 from aftercart.settings import Settings
-from channels.errors import ConfigurationError, DeliveryError, PermanentError, RetriableError
+from channels.errors import (
+    ConfigurationError,
+    DeliveryError,
+    LookupUnavailable,
+    PermanentError,
+    RetriableError,
+)
 from channels.messages import EmailMessage, Receipt
 from channels.sendgrid_email import NOTIFICATION_HEADER
 
@@ -51,6 +58,7 @@ class SmtpEmail:
     """Sends one email per call over a small pool of reused SMTP connections."""
 
     channel = "email"
+    can_find = False  # SMTP has no way to ask a server what it accepted
 
     def __init__(self, settings: Settings, *, timeout_s: float = 10.0, pool: int = 4) -> None:
         if not settings.smtp_host:
@@ -82,6 +90,10 @@ class SmtpEmail:
                 raise error from exc
             self._idle.append(client)
         return Receipt("email", message.notification_id, mime["Message-ID"])
+
+    async def find(self, message: EmailMessage, since: datetime) -> Receipt | None:
+        """Cannot tell: SMTP has no way to ask a server what it accepted."""
+        raise LookupUnavailable("email", "SMTP has no way to ask a server what it accepted")
 
     async def close(self) -> None:
         """Say QUIT on every idle connection."""

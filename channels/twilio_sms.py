@@ -6,6 +6,7 @@ import asyncio
 import base64
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -21,9 +22,11 @@ from channels.errors import (
     ConfigurationError,
     DeliveryError,
     InvalidContact,
+    LookupUnavailable,
     OptedOut,
     PermanentError,
     RetriableError,
+    no_answer,
 )
 from channels.messages import Receipt, SmsMessage
 
@@ -46,6 +49,9 @@ _http_log.setLevel(logging.WARNING)
 _KEEP = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
 _FORM_BYTE = [chr(b) if b in _KEEP else "+" if b == 0x20 else f"%{b:02X}" for b in range(256)]
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
+# Messages a lookup reads (newest first), and how far the provider's clock may be behind ours.
+LOOKUP_LIMIT = 20
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 def form_body(data: Mapping[str, str]) -> bytes:
@@ -141,6 +147,7 @@ class TwilioSms:
     """Sends one SMS per call with `messages.create_async` on one pooled HTTP session."""
 
     channel = "sms"
+    can_find = True  # the Messages list, by recipient and sender
 
     def __init__(self, settings: Settings, *, timeout_s: float = 10.0) -> None:
         self._sid, self._token = settings.twilio_credentials
@@ -169,8 +176,31 @@ class TwilioSms:
             detail = f"HTTP {exc.status}: {exc.title} {exc.detail or ''}".strip()
             raise error_for_twilio(exc.status, exc.code, detail) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RetriableError("sms", f"{type(exc).__name__}: {exc}") from exc
+            raise no_answer("sms", exc) from exc
         return Receipt("sms", message.notification_id, created.sid)
+
+    async def find(self, message: SmsMessage, since: datetime) -> Receipt | None:
+        """The Message from our number to this recipient with this exact body, created at or
+        after `since`. Twilio keeps no notification id on a Message, so the body is the match:
+        two identical texts to one number within the window count as one."""
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                recent = await self._client().list_async(
+                    to=message.to, from_=self._from, limit=LOOKUP_LIMIT
+                )
+        except (TwilioRestException, TwilioServiceException) as exc:
+            error = error_for_twilio(exc.status, getattr(exc, "code", None), str(exc))
+            if isinstance(error, RetriableError | ConfigurationError):
+                raise error from exc
+            raise LookupUnavailable("sms", f"Messages list: {error.detail}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise no_answer("sms", exc) from exc
+        earliest = since - CLOCK_SKEW
+        for found in recent:
+            created = found.date_created
+            if found.body == message.body and (created is None or created >= earliest):
+                return Receipt("sms", message.notification_id, found.sid)
+        return None
 
     async def close(self) -> None:
         """Close the SDK's HTTP session."""

@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from functools import lru_cache
 
 import aiohttp
@@ -28,10 +29,12 @@ from channels.errors import (
     ConfigurationError,
     DeliveryError,
     DisallowedEndpoint,
+    LookupUnavailable,
     PayloadTooLarge,
     PermanentError,
     RetriableError,
     SubscriptionGone,
+    no_answer,
     retry_after_seconds,
 )
 from channels.messages import PushMessage, Receipt
@@ -218,6 +221,7 @@ class WebPush:
     """Sends encrypted web pushes to allowed push services over one pooled session."""
 
     channel = "push"
+    can_find = False  # push services cannot be asked what they accepted
 
     def __init__(
         self,
@@ -286,7 +290,11 @@ class WebPush:
                 detail = f"HTTP {resp.status}: {(await resp.text(errors='replace'))[:300]}"
                 raise error_for_status(resp.status, resp.headers, detail)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RetriableError("push", f"{type(exc).__name__}: {exc}") from exc
+            raise no_answer("push", exc) from exc
+
+    async def find(self, message: PushMessage, since: datetime) -> Receipt | None:
+        """Cannot tell: push services cannot be asked what they accepted."""
+        raise LookupUnavailable("push", "push services cannot be asked what they accepted")
 
     async def close(self) -> None:
         """Close the pooled session."""

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import faust
-import orjson
 
 from aftercart.apps import dead_letter_of, faust_app, produce
 from aftercart.settings import Settings
 from channels.base import Sender
 from channels.errors import PermanentError
 from channels.feedback import contact_failure
-from channels.ledger import Ledger, delivered, entry
+from channels.guard import SendGuard
+from channels.ledger import Ledger, is_sent, sending_since
 from channels.limits import TokenBucket
 from channels.messages import Receipt, SmsMessage
 from channels.pause import ChannelPause
@@ -44,6 +44,7 @@ class Outcome:
     request: NotificationRequest | None = None
     receipt: Receipt | None = None
     skipped: bool = False
+    found: bool = False  # the provider had it from an attempt whose answer was lost
     dead: bytes | None = None
     feedback: CloudEvent | None = None  # contact.failed, for the stream processor to act on
 
@@ -53,11 +54,19 @@ class Delivery:
     channels/pipeline.py runs many at once, each customer's in order."""
 
     def __init__(
-        self, channel: str, settings: Settings, sender: Sender[Any], *, sleep: Sleep = asyncio.sleep
+        self,
+        channel: str,
+        settings: Settings,
+        sender: Sender[Any],
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.channel = channel
         self.sender = sender
         self.sleep = sleep
+        self.clock = clock
+        self.lookup_after_s = settings.channel_lookup_after_s
         self.policy = RetryPolicy(max_attempts=settings.channel_max_attempts)
         self.pause = ChannelPause(channel)  # while the provider refuses our configuration
         rate = {
@@ -75,18 +84,30 @@ class Delivery:
             "push": lambda request: renderer.push(request, ttl),
         }[channel]
 
-    async def handle(self, event: faust.EventT, sent: Ledger | None = None) -> Outcome:
-        """Deliver one message unless the ledger `sent` shows it was delivered before."""
+    async def handle(self, event: faust.EventT, ledger: Ledger) -> Outcome:
+        """Deliver one message unless the ledger shows it was delivered before."""
         try:
             request = decode_notification(event.value)
         except InvalidMessage as exc:
             return Outcome(dead=self._dead(event, exc.reason))
-        if delivered(sent, request.notification_id):
-            log.info("%s already delivered: not sent again", request.notification_id)
+        nid, partition = request.notification_id, event.message.partition
+        known = ledger.entry(nid)
+        if is_sent(known):
+            log.info("%s already delivered: not sent again", nid)
             return Outcome(skipped=True)
+        guard = SendGuard(
+            self.sender,
+            ledger,
+            partition,
+            sending_since(known),
+            lookup_after_s=self.lookup_after_s,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
         try:
+            await guard.settle()  # before it takes a slot: a lost attempt's wait holds none
             async with self.limit:
-                receipt = await self.one(request)
+                receipt = await self.one(request, guard)
         except PermanentError as exc:
             dead = self._dead(event, f"permanent: {exc}")
             return Outcome(dead=dead, request=request, feedback=contact_failure(request, exc))
@@ -95,17 +116,21 @@ class Delivery:
         except Exception as exc:  # a bug must not lose the message: keep it with the reason
             log.exception("unexpected failure delivering offset %s", event.message.offset)
             return Outcome(dead=self._dead(event, f"unexpected: {type(exc).__name__}: {exc}"))
-        return Outcome(request=request, receipt=receipt)
+        await ledger.sent(partition, nid, receipt.provider_id)
+        return Outcome(request=request, receipt=receipt, found=guard.found)
 
-    async def one(self, request: NotificationRequest) -> Receipt:
+    async def one(self, request: NotificationRequest, guard: SendGuard) -> Receipt:
         """Render and send one request, retrying what is worth retrying."""
         message = self.render(request)
         cost = segments(message.body) if isinstance(message, SmsMessage) else 1
 
         async def attempt() -> Receipt:
+            found = await guard.look_up(message)
+            if found is not None:
+                return found
             if self.bucket is not None:
                 await self.bucket.take(cost)  # every attempt counts against the provider's rate
-            return await self.sender.send(message)
+            return await guard.send(message)
 
         receipt = await with_retries(attempt, self.policy, self.pause, sleep=self.sleep)
         log.debug("sent %s via %s: %s", request.notification_id, self.channel, receipt)
@@ -129,27 +154,24 @@ def create_channel_app(
     source = app.topic(topics.notify(channel))
     deadletters = app.topic(topics.deadletter)
     events = app.topic(topics.events)  # contact.failed goes back to the stream processor
-    ledger = app.Table("ledger")
+    table = app.Table("ledger")
     changelog = topics.ledger(channel)
 
-    async def remember(event: faust.EventT, nid: str, value: dict[str, Any]) -> None:
-        """Record a delivery: in the table's store, and on its changelog in the message's
-        partition, as faust's own table write would, but by the producer's fast path (the
-        table write cost a channel worker about a third more CPU per message)."""
-        ledger.data[nid] = value
-        key, raw = orjson.dumps(nid), orjson.dumps(value)
-        await produce(app, changelog, key, raw, event.message.partition)
+    async def write(partition: int, key: bytes, value: bytes) -> Awaitable[Any]:
+        """A ledger record, in the message's partition, as faust's own table write would put
+        it, but by the producer's fast path (the table write cost a channel worker about a
+        third more CPU per message)."""
+        return await produce(app, changelog, key, value, partition)
+
+    ledger = Ledger(table.data, write, clock)
 
     @app.agent(source)
     async def deliver(stream: faust.StreamT) -> None:
-        delivery = Delivery(channel, settings, sender_factory(channel, settings))
+        delivery = Delivery(channel, settings, sender_factory(channel, settings), clock=clock)
         pipeline = Pipeline(settings.channel_in_flight)
 
         async def job(event: faust.EventT) -> None:
             outcome = await delivery.handle(event, ledger)
-            if outcome.receipt is not None:
-                receipt = outcome.receipt
-                await remember(event, receipt.notification_id, entry(receipt.provider_id, clock()))
             if outcome.feedback is not None:
                 key = outcome.feedback.partitionkey.encode()
                 await events.send(key=key, value=encode(outcome.feedback))

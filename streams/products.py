@@ -43,7 +43,7 @@ from schemas.topics import Topics
 from streams.together import Entry, Lookup, fold, purchase_records, read_record
 
 log = logging.getLogger(__name__)
-Send = Callable[[str, bytes | None, bytes], Awaitable[None]]
+Send = Callable[[str, bytes | None, bytes], Awaitable[object]]
 
 
 async def publish_purchases(send: Send, topic: str, order: OrderPlaced) -> None:

@@ -8,15 +8,16 @@ import base64
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import orjson
 import pytest
 
 from aftercart.settings import Settings
 from channels.errors import ConfigurationError, OptedOut, PermanentError, RetriableError
-from channels.ledger import delivered, entry
+from channels.ledger import Ledger, is_sent
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
 from channels.retry import RetryPolicy
@@ -40,23 +41,36 @@ class FakeEvent:
 
 
 class FakeSender:
-    """Records what it sent; fails according to a script of outcomes per notification."""
+    """Records what it sent; fails according to a script of outcomes per notification.
+
+    A LOST in the script accepts the message and then loses the answer (a timeout)."""
 
     channel = "email"
+    can_find = True
 
     def __init__(self, script: dict[str, list[Exception]] | None = None) -> None:
         self.script = script or {}
         self.sent: list[str] = []
         self.attempts: list[str] = []
+        self.lookups: list[str] = []
 
     async def send(self, message: Any) -> Receipt:
         self.attempts.append(message.notification_id)
         failures = self.script.get(message.notification_id, [])
         if failures:
-            raise failures.pop(0)
+            failure = failures.pop(0)
+            if failure is LOST:
+                self.sent.append(message.notification_id)
+            raise failure
         await asyncio.sleep(0)  # let other customers interleave, as a network call would
         self.sent.append(message.notification_id)
         return Receipt("email", message.notification_id, "x")
+
+    async def find(self, message: Any, since: datetime) -> Receipt | None:
+        self.lookups.append(message.notification_id)
+        if message.notification_id in self.sent:
+            return Receipt("email", message.notification_id, "x")
+        return None
 
     async def close(self) -> None:
         pass
@@ -85,6 +99,23 @@ def request(nid: str, customer: str = "c1") -> bytes:
 
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+LOST = RetriableError("email", "TimeoutError: no answer", maybe_accepted=True)
+
+
+class FakeChangelog:
+    """The ledger's changelog: keeps each record; Kafka acknowledges each at once."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[int, str, dict[str, Any]]] = []
+
+    async def write(self, partition: int, key: bytes, value: bytes) -> asyncio.Future[None]:
+        self.records.append((partition, orjson.loads(key), orjson.loads(value)))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    def states(self, nid: str) -> list[str]:
+        return [next(iter(value)) for _, key, value in self.records if key == nid]
 
 
 async def no_sleep(seconds: float) -> None:
@@ -101,15 +132,17 @@ class Runner:
 
     delivery: Delivery
     acked: list[int] = field(default_factory=list)
-    ledger: dict[str, Any] = field(default_factory=dict)
+    changelog: FakeChangelog = field(default_factory=FakeChangelog)
+    clock: Any = lambda: NOW
+
+    def __post_init__(self) -> None:
+        self.ledger = Ledger({}, self.changelog.write, self.clock)
 
     async def batch(self, events: list[FakeEvent], limit: int = 64) -> list[bytes]:
         pipeline, dead = Pipeline(limit), []
 
         async def job(event: FakeEvent) -> None:
             outcome = await self.delivery.handle(event, self.ledger)  # type: ignore[arg-type]
-            if outcome.receipt is not None:
-                self.ledger[outcome.receipt.notification_id] = entry("p", NOW)
             if outcome.dead is not None:
                 dead.append(outcome.dead)
             self.acked.append(event.message.offset)
@@ -227,14 +260,15 @@ async def test_a_message_that_failed_is_not_in_the_ledger() -> None:
     sender = FakeSender({"n1": [PermanentError("email", "400 bad address")]})
     runner = delivery(sender)
     await runner.batch([FakeEvent(request("n1"))])
-    assert not delivered(runner.ledger, "n1")
+    assert not is_sent(runner.ledger.entry("n1"))
 
 
 async def test_a_contact_the_provider_condemns_is_reported_back_with_the_dead_letter() -> None:
     # Given a provider that says the recipient opted out (as Twilio's 21610 says)
     sender = FakeSender({"n1": [OptedOut("email", "21610: replied STOP")]})
     runner = delivery(sender)
-    outcome = await runner.delivery.handle(FakeEvent(request("n1")))  # type: ignore[arg-type]
+    event = FakeEvent(request("n1"))
+    outcome = await runner.delivery.handle(event, runner.ledger)  # type: ignore[arg-type]
     # Then the message is dead-lettered, and a contact.failed goes back to the stream processor
     assert outcome.dead is not None and outcome.feedback is not None
     data = outcome.feedback.data  # type: ignore[attr-defined]
@@ -309,3 +343,73 @@ async def test_a_probe_refused_for_its_own_reasons_resumes_the_channel() -> None
     # Then that message is dead-lettered and every other one goes out
     assert [json.loads(d)["reason"] for d in dead] == ["permanent: email [400]: 400 bad address"]
     assert sorted(sender.sent) == ["n1", "n2", "n3", "n4"]
+
+
+async def test_an_answer_lost_in_a_timeout_is_looked_up_and_the_message_not_sent_again() -> None:
+    # Given a provider that accepts n1 but whose answer is lost (the request times out)
+    sender = FakeSender({"n1": [LOST]})
+    runner = delivery(sender)
+    # When the message is delivered
+    dead = await runner.batch([FakeEvent(request("n1"))])
+    # Then the retry asks the provider first, finds it, and does not send it a second time
+    assert dead == [] and sender.sent == ["n1"]
+    assert sender.attempts == ["n1"] and sender.lookups == ["n1"]
+    assert runner.changelog.states("n1") == ["sending", "at"]
+
+
+def crashed_mid_send(sender: FakeSender, *, accepted: bool) -> tuple[Runner, list[float]]:
+    """A worker restarted after one that died between `sending` and the provider's answer."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    def clock() -> datetime:
+        return NOW + timedelta(seconds=sum(waits))
+
+    runner = Runner(Delivery("email", Settings(), sender, sleep=sleep, clock=clock), clock=clock)
+    went_out = NOW - timedelta(seconds=5)
+    runner.ledger.data["n1"] = {"sending": went_out.isoformat()}
+    if accepted:
+        sender.sent.append("n1")
+    return runner, waits
+
+
+async def test_after_a_crash_mid_send_a_message_the_provider_has_is_not_sent_again() -> None:
+    sender = FakeSender()
+    runner, waits = crashed_mid_send(sender, accepted=True)
+    # When the message is redelivered to the restarted worker
+    dead = await runner.batch([FakeEvent(request("n1"))])
+    # Then it waits until the lost attempt is surely over (15 s after it went out), asks, and
+    # records what the provider said, without a second send
+    assert dead == [] and waits == [10.0]
+    assert sender.lookups == ["n1"] and sender.attempts == []
+    assert is_sent(runner.ledger.entry("n1"))
+
+
+async def test_after_a_crash_mid_send_a_message_the_provider_lacks_is_sent_once() -> None:
+    sender = FakeSender()
+    runner, _ = crashed_mid_send(sender, accepted=False)
+    await runner.batch([FakeEvent(request("n1"))])
+    assert sender.lookups == ["n1"] and sender.sent == ["n1"]
+    assert runner.changelog.states("n1") == ["sending", "at"]
+
+
+async def test_a_refusal_is_an_answer_so_the_retry_asks_nothing() -> None:
+    sender = FakeSender({"n1": [RetriableError("email", "HTTP 503")]})
+    runner = delivery(sender)
+    await runner.batch([FakeEvent(request("n1"))])
+    assert sender.lookups == [] and sender.sent == ["n1"]
+    assert runner.changelog.states("n1") == ["sending", "refused", "sending", "at"]
+
+
+async def test_a_provider_that_cannot_be_asked_gets_no_intent_records() -> None:
+    # Given a channel whose provider cannot say what it has (web push, SMTP)
+    sender = FakeSender({"n1": [LOST]})
+    sender.can_find = False  # type: ignore[misc]
+    runner = delivery(sender)
+    await runner.batch([FakeEvent(request("n1"))])
+    # Then nothing is written before a send, and a lost answer means a second send (the
+    # window docs/events.md names)
+    assert runner.changelog.states("n1") == ["at"]
+    assert sender.sent == ["n1", "n1"] and sender.lookups == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from broker.launcher import free_ports
 from channels.errors import (
     ConfigurationError,
     DeliveryError,
+    LookupUnavailable,
     PermanentError,
     RetriableError,
 )
@@ -39,12 +41,19 @@ class FakeProvider:
     failures: list[DeliveryError] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     closed: bool = False
+    can_find: bool = True
 
     async def send(self, message: Message) -> Receipt:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(message.notification_id)
         return Receipt("email", message.notification_id, f"{self.name}-{len(self.sent)}")
+
+    async def find(self, message: Message, since: datetime) -> Receipt | None:
+        if not self.can_find:
+            raise LookupUnavailable("email", f"{self.name} cannot tell")
+        nid = message.notification_id
+        return Receipt("email", nid, f"{self.name}-found") if nid in self.sent else None
 
     async def close(self) -> None:
         self.closed = True
@@ -275,3 +284,17 @@ async def test_nothing_listening_is_retriable() -> None:
     sender = SmtpEmail(smtp_settings(port), timeout_s=2.0)
     with pytest.raises(RetriableError):
         await sender.send(EMAIL)
+
+
+async def test_a_lookup_finds_the_mail_whichever_provider_took_it() -> None:
+    # Given SendGrid (which can be asked) and SMTP (which cannot), each holding one mail
+    sendgrid, smtp = FakeProvider("sendgrid"), FakeProvider("smtp", can_find=False)
+    sendgrid.sent.append("n-1")
+    sender = failover(sendgrid, smtp, FakeClock())
+    since = datetime(2026, 11, 23, tzinfo=UTC)
+    # Then SendGrid's mail is found and named, and for any other the answer is "cannot tell"
+    found = await sender.find(message(1), since)
+    assert isinstance(found, ProviderReceipt) and found.provider == "sendgrid"
+    with pytest.raises(LookupUnavailable, match="smtp cannot tell"):
+        await sender.find(message(2), since)
+    assert sender.can_find
