@@ -1,143 +1,31 @@
-"""The channel worker's deliveries: retries, dead letters, per-customer order, a bounded number
-in flight."""
+"""The channel worker's deliveries: dead letters, per-customer order, a bounded number in
+flight, the ledger, a paused channel. Retries through the retry topic: test_channel_retry.py."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import pytest
+from delivering import (
+    FakeEvent,
+    FakeMessage,
+    FakeSender,
+    Runner,
+    customers,
+    delivery,
+    request,
+)
 
 from aftercart.settings import Settings
 from channels.errors import ConfigurationError, OptedOut, PermanentError, RetriableError
-from channels.ledger import delivered, entry
+from channels.ledger import delivered
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
 from channels.retry import RetryPolicy
 from channels.worker import Delivery
-from schemas.codec import encode
-from schemas.notification import NotificationRequest, Recipient
-
-
-@dataclass
-class FakeMessage:
-    topic: str = "aftercart.notify.email"
-    partition: int = 0
-    offset: int = 0
-
-
-@dataclass
-class FakeEvent:
-    value: bytes
-    key: bytes = b"c1"
-    message: FakeMessage = field(default_factory=FakeMessage)
-
-
-class FakeSender:
-    """Records what it sent; fails according to a script of outcomes per notification."""
-
-    channel = "email"
-
-    def __init__(self, script: dict[str, list[Exception]] | None = None) -> None:
-        self.script = script or {}
-        self.sent: list[str] = []
-        self.attempts: list[str] = []
-
-    async def send(self, message: Any) -> Receipt:
-        self.attempts.append(message.notification_id)
-        failures = self.script.get(message.notification_id, [])
-        if failures:
-            raise failures.pop(0)
-        await asyncio.sleep(0)  # let other customers interleave, as a network call would
-        self.sent.append(message.notification_id)
-        return Receipt("email", message.notification_id, "x")
-
-    async def close(self) -> None:
-        pass
-
-
-def request(nid: str, customer: str = "c1") -> bytes:
-    return encode(
-        NotificationRequest(
-            notification_id=nid,
-            channel="email",
-            template="order.paid",
-            language="en",
-            customer_id=customer,
-            event_id=f"e-{nid}",
-            event_type="order.paid",
-            event_time=datetime.now(UTC),
-            recipient=Recipient(email=f"{customer}@example.com"),
-            data={
-                "customer": {"first_name": "Aino"},
-                "shop": {"name": "S", "url": "https://s"},
-                "event": {"order_number": "#1", "currency": "EUR", "amount": "1.00"},
-            },
-            created_at=datetime.now(UTC),
-        )
-    )
-
-
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-async def no_sleep(seconds: float) -> None:
-    pass
-
-
-def delivery(sender: FakeSender, **overrides: Any) -> Runner:
-    return Runner(Delivery("email", Settings(**overrides), sender, sleep=no_sleep))
-
-
-@dataclass
-class Runner:
-    """Feeds events through a pipeline the way the worker's agent does."""
-
-    delivery: Delivery
-    acked: list[int] = field(default_factory=list)
-    ledger: dict[str, Any] = field(default_factory=dict)
-
-    async def batch(self, events: list[FakeEvent], limit: int = 64) -> list[bytes]:
-        pipeline, dead = Pipeline(limit), []
-
-        async def job(event: FakeEvent) -> None:
-            outcome = await self.delivery.handle(event, self.ledger)  # type: ignore[arg-type]
-            if outcome.receipt is not None:
-                self.ledger[outcome.receipt.notification_id] = entry("p", NOW)
-            if outcome.dead is not None:
-                dead.append(outcome.dead)
-            self.acked.append(event.message.offset)
-
-        for event in events:
-            await pipeline.submit(event.key, partial(job, event))
-        await pipeline.drain()
-        return dead
-
-
-async def test_a_transient_failure_is_retried_until_it_goes_through() -> None:
-    sender = FakeSender({"n1": [RetriableError("email", "503"), RetriableError("email", "429")]})
-    dead = await delivery(sender).batch([FakeEvent(request("n1"))])
-    assert dead == []
-    assert sender.sent == ["n1"]
-    assert sender.attempts == ["n1", "n1", "n1"]
-
-
-async def test_exhausted_retries_dead_letter_the_message_with_its_history() -> None:
-    failures: list[Exception] = [RetriableError("email", f"503 #{i}") for i in range(3)]
-    sender = FakeSender({"n1": failures})
-    raw = request("n1")
-    dead = await delivery(sender, channel_max_attempts=3).batch([FakeEvent(raw)])
-    record = json.loads(dead[0])
-    assert record["stage"] == "channel-email"
-    assert len(record["attempts"]) == 3
-    assert base64.b64decode(record["original_b64"]) == raw
-    assert sender.sent == []
 
 
 async def test_a_permanent_failure_is_dead_lettered_at_once() -> None:
@@ -155,16 +43,21 @@ async def test_bytes_that_are_not_a_notification_are_dead_lettered() -> None:
     assert "Invalid JSON" in json.loads(dead[0])["reason"]
 
 
-async def test_one_customers_messages_keep_their_order() -> None:
-    # Given a customer whose first message needs a retry, and other customers in the batch
-    sender = FakeSender({"a1": [RetriableError("email", "503")]})
+async def test_one_customers_messages_keep_their_order_unless_one_waits_for_a_retry() -> None:
+    # Given a customer whose second message needs a retry, and another customer in the batch
+    sender = FakeSender({"a2": [RetriableError("email", "503")]})
     batch = [
-        FakeEvent(request(n, c), c.encode()) for n, c in [("a1", "a"), ("b1", "b"), ("a2", "a")]
+        FakeEvent(request(n, c), c.encode())
+        for n, c in [("a1", "a"), ("b1", "b"), ("a2", "a"), ("a3", "a")]
     ]
     # When the batch is delivered
-    await delivery(sender).batch(batch)
-    # Then a1 still reaches the customer before a2
-    assert sender.sent.index("a1") < sender.sent.index("a2")
+    runner = delivery(sender)
+    await runner.batch(batch)
+    # Then the customer's messages that went through at once kept their order
+    assert [n for n in sender.sent if n.startswith("a")] == ["a1", "a3"]
+    # And the one that waits for its retry is overtaken by the later one (docs/events.md)
+    await runner.redeliver()
+    assert sender.sent.index("a2") > sender.sent.index("a3")
 
 
 async def test_at_most_the_limit_is_in_flight_and_every_message_is_acknowledged_once() -> None:
@@ -259,13 +152,6 @@ class KeyRevoked(FakeSender):
             self.refusals += 1
             raise ConfigurationError("email", "HTTP 401: API key rejected", "401")
         return await super().send(message)
-
-
-def customers(count: int) -> list[FakeEvent]:
-    return [
-        FakeEvent(request(f"n{i}", f"c{i}"), f"c{i}".encode(), FakeMessage(offset=i))
-        for i in range(count)
-    ]
 
 
 async def test_a_refused_key_pauses_the_whole_channel_until_it_is_fixed(
