@@ -58,9 +58,7 @@ async def produce(
     return await app.producer.send(topic, key, value, partition=partition, timestamp=None, headers=None)
 
 
-def dead_letter_of(
-    message: EventT, reason: str, stage: str, attempts: list[dict[str, Any]] | None = None
-) -> bytes:
+def dead_letter_of(message: EventT, reason: str, stage: str) -> bytes:
     """The dead-letter record, encoded, for a message a worker could not process."""
     log.warning(
         "dead-lettered %s offset %s: %s", message.message.topic, message.message.offset, reason
@@ -73,7 +71,6 @@ def dead_letter_of(
         offset=message.message.offset,
         key=message.key,
         original=message.value,
-        attempts=attempts,
     )
     return encode(record)
 

@@ -4,14 +4,16 @@ A channel worker does not wait for a whole batch before it takes the next messag
 capacity that made a batch's delivery time everyone's latency (README, Benchmark). Instead each
 message starts as soon as it arrives and a slot is free; when all `limit` slots are taken the
 worker stops taking (consumption pauses rather than buffering without bound). A customer's
-messages still go out in the order they came: each waits for the one before it.
+messages still go out in the order they came: each waits for the one before it. (The retry
+agent gives each record a key of its own: a record waiting for its time holds up no other.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[None]]
@@ -53,3 +55,28 @@ class Pipeline:
 
     def __len__(self) -> int:
         return len(self._running)
+
+
+class Claims:
+    """One holder per key at a time, the others waiting their turn; a key is forgotten once
+    nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Hold `key` for the block, after whoever holds it now."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)

@@ -1,20 +1,24 @@
-"""The one retry component: channels make single attempts, this decides when to try again."""
+"""The one retry component: channels make single attempts, this decides when to try again.
+
+A retriable failure is never waited out in place: the channel worker asks `RetryPolicy.next_try`
+when the next attempt is due (or whether to give up), puts the request on its retry topic with
+that time and goes on (channels/worker.py). Only a refused configuration holds a message where
+it is (`through_pause`): every message would meet it, so the whole channel waits.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from channels.errors import ConfigurationError, RetriableError
+from channels.errors import ConfigurationError
 from channels.messages import Receipt
 from channels.pause import ChannelPause
+from schemas.deadletter import Attempt
 
-log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -32,33 +36,37 @@ class RetryPolicy:
         backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * rng()
         return max(backoff, min(retry_after or 0.0, self.max_delay))
 
+    def next_try(
+        self,
+        failures: int,
+        retry_after: float | None,
+        now: datetime,
+        rng: Callable[[], float] = random.random,
+    ) -> datetime | None:
+        """When to try again after `failures` failed attempts, the last at `now` with the
+        provider's hint `retry_after`; None: the attempts are used up, give up."""
+        if failures >= self.max_attempts:
+            return None
+        return now + timedelta(seconds=self.delay(failures, retry_after, rng))
 
-@dataclass
-class Exhausted(Exception):
-    """Every attempt failed; `history` holds one entry per attempt."""
 
-    last: Exception
-    history: list[dict[str, Any]] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"gave up after {len(self.history)} attempts: {self.last}"
+def failed_attempt(exc: Exception, at: datetime) -> Attempt:
+    """The history entry for an attempt that failed with `exc`."""
+    code = getattr(exc, "provider_code", None)
+    return Attempt(at=at, error=str(exc), kind=type(exc).__name__, code=code)
 
 
-async def with_retries(
+async def through_pause(
     attempt: Callable[[], Awaitable[Receipt]],
-    policy: RetryPolicy,
     pause: ChannelPause,
-    *,
+    pause_delay: float,
     sleep: Sleep = asyncio.sleep,
-    rng: Callable[[], float] = random.random,
 ) -> Receipt:
-    """Call `attempt` until it succeeds, fails permanently, or the attempts run out.
-
-    A ConfigurationError (bad credentials) never uses up attempts: it pauses the whole channel
-    (channels/pause.py) and the message waits, or probes, until the configuration is fixed.
-    """
-    history: list[dict[str, Any]] = []
-    probe = False  # this message probes the paused channel
+    """Make one attempt as retries count them: wait while the channel is paused, and when the
+    provider refuses our configuration, pause the channel (channels/pause.py) instead of
+    failing. The message that paused it tries again every `pause_delay` seconds as the
+    channel's probe; any other message waits for the channel to resume, then tries."""
+    probe = False
     while True:
         if not probe:
             await pause.wait()
@@ -68,20 +76,9 @@ async def with_retries(
         except ConfigurationError as exc:
             refused = True
             probe = pause.refused(exc, probe=probe)
-            wait = policy.pause_delay
-        except RetriableError as exc:
-            history.append(_entry(exc))
-            if len(history) >= policy.max_attempts:
-                raise Exhausted(exc, history) from exc
-            wait = policy.delay(len(history), exc.retry_after, rng)
         finally:
             if probe and not refused:  # any other answer: our configuration is taken again
                 pause.resume()
                 probe = False
-        if refused and not probe:
-            continue  # another message probes; this one waits for the channel to resume
-        await sleep(wait)
-
-
-def _entry(exc: Exception) -> dict[str, Any]:
-    return {"at": datetime.now(UTC), "error": str(exc), "kind": type(exc).__name__}
+        if probe:
+            await sleep(pause_delay)

@@ -11,11 +11,13 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from schemas.events import EVENT_MODELS, SCHEMA_VERSION, CloudEvent
 from schemas.notification import NotificationRequest
+from schemas.retry import RetryRecord
 
 _ANY_EVENT: TypeAdapter[CloudEvent] = TypeAdapter(
     Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[arg-type]  # noqa: UP007
 )
 _NOTIFICATION = TypeAdapter(NotificationRequest)
+_RETRY = TypeAdapter(RetryRecord)
 
 
 class InvalidMessage(ValueError):
@@ -69,6 +71,14 @@ def decode_notification(raw: bytes | None) -> NotificationRequest:
     """Parse and validate one notification request."""
     try:
         return _NOTIFICATION.validate_json(raw or b"")
+    except ValidationError as exc:
+        raise InvalidMessage(_explain(exc)) from None
+
+
+def decode_retry(raw: bytes | None) -> RetryRecord:
+    """Parse and validate one retry record (a channel's retry topic)."""
+    try:
+        return _RETRY.validate_json(raw or b"")
     except ValidationError as exc:
         raise InvalidMessage(_explain(exc)) from None
 

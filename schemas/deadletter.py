@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from schemas.common import Contract
 
 
 class Attempt(Contract):
-    """One delivery attempt and how it failed."""
+    """One delivery attempt and how it failed: when, the error, its type (RetriableError,
+    PermanentError...) and the provider's status code (HTTP status, Twilio or SMTP code)."""
 
     at: datetime
     error: str
     kind: str
+    code: str | None = None
 
 
 class DeadLetter(Contract):
@@ -44,7 +46,7 @@ def dead_letter(
     key: bytes | None = None,
     partition: int | None = None,
     offset: int | None = None,
-    attempts: list[dict[str, Any]] | None = None,
+    attempts: Sequence[Attempt] = (),
 ) -> DeadLetter:
     """Build the dead-letter record for a message that failed at `stage`."""
     return DeadLetter(
@@ -55,6 +57,6 @@ def dead_letter(
         offset=offset,
         key=key.decode("utf-8", "replace") if key is not None else None,
         original_b64=base64.b64encode(original or b"").decode(),
-        attempts=tuple(Attempt.model_validate(a, strict=False) for a in attempts or ()),
+        attempts=tuple(attempts),
         failed_at=datetime.now(UTC),
     )

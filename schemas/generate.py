@@ -15,6 +15,7 @@ from schemas.decision import DecisionRecord
 from schemas.events import EVENT_MODELS, SCHEMA_VERSION
 from schemas.notification import NotificationRequest
 from schemas.receipt import DeliveryReceipt
+from schemas.retry import RetryRecord
 
 SCHEMA_DIR = Path(__file__).parent / "json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -34,6 +35,7 @@ def documents() -> dict[str, dict[str, Any]]:
     docs[f"deadletter.v{SCHEMA_VERSION}.json"] = document("deadletter", DeadLetter)
     docs[f"decision.v{SCHEMA_VERSION}.json"] = document("decision", DecisionRecord)
     docs[f"receipt.v{SCHEMA_VERSION}.json"] = document("receipt", DeliveryReceipt)
+    docs[f"retry.v{SCHEMA_VERSION}.json"] = document("retry", RetryRecord)
     return docs
 
 

@@ -47,6 +47,13 @@ class Topics:
             raise ValueError(f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}")
         return f"{self.prefix}.notify.{channel}"
 
+    def retry(self, channel: str) -> str:
+        """Requests of one channel waiting for their next attempt (schemas/retry.py), keyed by
+        customer id like notify(channel) and written to the same partition: co-partitioned
+        with it and with the channel worker's ledger."""
+        self.notify(channel)  # the same channels, the same check
+        return f"{self.prefix}.retry.{channel}"
+
     @property
     def wakeups(self) -> str:
         """Internal: "this customer has scheduled messages due", keyed by customer (the stream
@@ -100,6 +107,7 @@ class Topics:
         specs += [TopicSpec(self.decisions, p, retention_ms=90 * DAY_MS)]
         specs += [TopicSpec(self.receipts, p, retention_ms=90 * DAY_MS)]
         specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]
+        specs += [TopicSpec(self.retry(c), p) for c in CHANNELS]
         specs += [TopicSpec(self.changelog(t), p, compacted=True) for t in TABLES]
         specs += [TopicSpec(self.ledger(c), p, compacted=True) for c in CHANNELS]
         return specs

@@ -1,176 +1,34 @@
-"""The channel worker's deliveries: retries, dead letters, per-customer order, a bounded number
-in flight."""
+"""The channel worker's deliveries: dead letters, per-customer order, a bounded number in
+flight, the ledger, a paused channel. Retries through the retry topic: test_channel_retry.py."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 import pytest
+from delivering import (
+    LOST,
+    NOW,
+    FakeEvent,
+    FakeMessage,
+    FakeSender,
+    Runner,
+    customers,
+    delivery,
+    request,
+)
 
 from aftercart.settings import Settings
+from channels.delivery import Delivery
 from channels.errors import ConfigurationError, OptedOut, PermanentError, RetriableError
-from channels.ledger import Ledger, is_sent
+from channels.ledger import is_sent
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
 from channels.retry import RetryPolicy
-from channels.worker import Delivery
-from schemas.codec import encode
-from schemas.notification import NotificationRequest, Recipient
-
-
-@dataclass
-class FakeMessage:
-    topic: str = "aftercart.notify.email"
-    partition: int = 0
-    offset: int = 0
-
-
-@dataclass
-class FakeEvent:
-    value: bytes
-    key: bytes = b"c1"
-    message: FakeMessage = field(default_factory=FakeMessage)
-
-
-class FakeSender:
-    """Records what it sent; fails according to a script of outcomes per notification.
-
-    A LOST in the script accepts the message and then loses the answer (a timeout)."""
-
-    channel = "email"
-    can_find = True
-
-    def __init__(self, script: dict[str, list[Exception]] | None = None) -> None:
-        self.script = script or {}
-        self.sent: list[str] = []
-        self.attempts: list[str] = []
-        self.lookups: list[str] = []
-
-    async def send(self, message: Any) -> Receipt:
-        self.attempts.append(message.notification_id)
-        failures = self.script.get(message.notification_id, [])
-        if failures:
-            failure = failures.pop(0)
-            if failure is LOST:
-                self.sent.append(message.notification_id)
-            raise failure
-        await asyncio.sleep(0)  # let other customers interleave, as a network call would
-        self.sent.append(message.notification_id)
-        return Receipt("email", message.notification_id, "x")
-
-    async def find(self, message: Any, since: datetime) -> Receipt | None:
-        self.lookups.append(message.notification_id)
-        if message.notification_id in self.sent:
-            return Receipt("email", message.notification_id, "x")
-        return None
-
-    async def close(self) -> None:
-        pass
-
-
-def request(nid: str, customer: str = "c1") -> bytes:
-    return encode(
-        NotificationRequest(
-            notification_id=nid,
-            channel="email",
-            template="order.paid",
-            language="en",
-            customer_id=customer,
-            event_id=f"e-{nid}",
-            event_type="order.paid",
-            event_time=datetime.now(UTC),
-            recipient=Recipient(email=f"{customer}@example.com"),
-            data={
-                "customer": {"first_name": "Aino"},
-                "shop": {"name": "S", "url": "https://s"},
-                "event": {"order_number": "#1", "currency": "EUR", "amount": "1.00"},
-            },
-            created_at=datetime.now(UTC),
-        )
-    )
-
-
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-LOST = RetriableError("email", "TimeoutError: no answer", maybe_accepted=True)
-
-
-class FakeChangelog:
-    """The ledger's changelog: keeps each record; Kafka acknowledges each at once."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[int, str, dict[str, Any]]] = []
-
-    async def write(self, partition: int, key: bytes, value: bytes) -> asyncio.Future[None]:
-        self.records.append((partition, orjson.loads(key), orjson.loads(value)))
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-    def states(self, nid: str) -> list[str]:
-        return [next(iter(value)) for _, key, value in self.records if key == nid]
-
-
-async def no_sleep(seconds: float) -> None:
-    pass
-
-
-def delivery(sender: FakeSender, **overrides: Any) -> Runner:
-    return Runner(Delivery("email", Settings(**overrides), sender, sleep=no_sleep))
-
-
-@dataclass
-class Runner:
-    """Feeds events through a pipeline the way the worker's agent does."""
-
-    delivery: Delivery
-    acked: list[int] = field(default_factory=list)
-    changelog: FakeChangelog = field(default_factory=FakeChangelog)
-    clock: Any = lambda: NOW
-
-    def __post_init__(self) -> None:
-        self.ledger = Ledger({}, self.changelog.write, self.clock)
-
-    async def batch(self, events: list[FakeEvent], limit: int = 64) -> list[bytes]:
-        pipeline, dead = Pipeline(limit), []
-
-        async def job(event: FakeEvent) -> None:
-            outcome = await self.delivery.handle(event, self.ledger)  # type: ignore[arg-type]
-            if outcome.dead is not None:
-                dead.append(outcome.dead)
-            self.acked.append(event.message.offset)
-
-        for event in events:
-            await pipeline.submit(event.key, partial(job, event))
-        await pipeline.drain()
-        return dead
-
-
-async def test_a_transient_failure_is_retried_until_it_goes_through() -> None:
-    sender = FakeSender({"n1": [RetriableError("email", "503"), RetriableError("email", "429")]})
-    dead = await delivery(sender).batch([FakeEvent(request("n1"))])
-    assert dead == []
-    assert sender.sent == ["n1"]
-    assert sender.attempts == ["n1", "n1", "n1"]
-
-
-async def test_exhausted_retries_dead_letter_the_message_with_its_history() -> None:
-    failures: list[Exception] = [RetriableError("email", f"503 #{i}") for i in range(3)]
-    sender = FakeSender({"n1": failures})
-    raw = request("n1")
-    dead = await delivery(sender, channel_max_attempts=3).batch([FakeEvent(raw)])
-    record = json.loads(dead[0])
-    assert record["stage"] == "channel-email"
-    assert len(record["attempts"]) == 3
-    assert base64.b64decode(record["original_b64"]) == raw
-    assert sender.sent == []
 
 
 async def test_a_permanent_failure_is_dead_lettered_at_once() -> None:
@@ -188,16 +46,21 @@ async def test_bytes_that_are_not_a_notification_are_dead_lettered() -> None:
     assert "Invalid JSON" in json.loads(dead[0])["reason"]
 
 
-async def test_one_customers_messages_keep_their_order() -> None:
-    # Given a customer whose first message needs a retry, and other customers in the batch
-    sender = FakeSender({"a1": [RetriableError("email", "503")]})
+async def test_one_customers_messages_keep_their_order_unless_one_waits_for_a_retry() -> None:
+    # Given a customer whose second message needs a retry, and another customer in the batch
+    sender = FakeSender({"a2": [RetriableError("email", "503")]})
     batch = [
-        FakeEvent(request(n, c), c.encode()) for n, c in [("a1", "a"), ("b1", "b"), ("a2", "a")]
+        FakeEvent(request(n, c), c.encode())
+        for n, c in [("a1", "a"), ("b1", "b"), ("a2", "a"), ("a3", "a")]
     ]
     # When the batch is delivered
-    await delivery(sender).batch(batch)
-    # Then a1 still reaches the customer before a2
-    assert sender.sent.index("a1") < sender.sent.index("a2")
+    runner = delivery(sender)
+    await runner.batch(batch)
+    # Then the customer's messages that went through at once kept their order
+    assert [n for n in sender.sent if n.startswith("a")] == ["a1", "a3"]
+    # And the one that waits for its retry is overtaken by the later one (docs/events.md)
+    await runner.redeliver()
+    assert sender.sent.index("a2") > sender.sent.index("a3")
 
 
 async def test_at_most_the_limit_is_in_flight_and_every_message_is_acknowledged_once() -> None:
@@ -295,13 +158,6 @@ class KeyRevoked(FakeSender):
         return await super().send(message)
 
 
-def customers(count: int) -> list[FakeEvent]:
-    return [
-        FakeEvent(request(f"n{i}", f"c{i}"), f"c{i}".encode(), FakeMessage(offset=i))
-        for i in range(count)
-    ]
-
-
 async def test_a_refused_key_pauses_the_whole_channel_until_it_is_fixed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -348,9 +204,9 @@ async def test_a_probe_refused_for_its_own_reasons_resumes_the_channel() -> None
 async def test_an_answer_lost_in_a_timeout_is_looked_up_and_the_message_not_sent_again() -> None:
     # Given a provider that accepts n1 but whose answer is lost (the request times out)
     sender = FakeSender({"n1": [LOST]})
-    runner = delivery(sender)
-    # When the message is delivered
-    dead = await runner.batch([FakeEvent(request("n1"))])
+    runner = delivery(sender, channel_lookup_after_s=0)
+    # When the message is delivered, and its retry record comes due
+    dead = await runner.settle([FakeEvent(request("n1"))])
     # Then the retry asks the provider first, finds it, and does not send it a second time
     assert dead == [] and sender.sent == ["n1"]
     assert sender.attempts == ["n1"] and sender.lookups == ["n1"]
@@ -367,7 +223,7 @@ def crashed_mid_send(sender: FakeSender, *, accepted: bool) -> tuple[Runner, lis
     def clock() -> datetime:
         return NOW + timedelta(seconds=sum(waits))
 
-    runner = Runner(Delivery("email", Settings(), sender, sleep=sleep, clock=clock), clock=clock)
+    runner = Runner(Delivery("email", Settings(), sender, sleep=sleep, clock=clock))
     went_out = NOW - timedelta(seconds=5)
     runner.ledger.data["n1"] = {"sending": went_out.isoformat()}
     if accepted:
@@ -398,7 +254,7 @@ async def test_after_a_crash_mid_send_a_message_the_provider_lacks_is_sent_once(
 async def test_a_refusal_is_an_answer_so_the_retry_asks_nothing() -> None:
     sender = FakeSender({"n1": [RetriableError("email", "HTTP 503")]})
     runner = delivery(sender)
-    await runner.batch([FakeEvent(request("n1"))])
+    await runner.settle([FakeEvent(request("n1"))])
     assert sender.lookups == [] and sender.sent == ["n1"]
     assert runner.changelog.states("n1") == ["sending", "refused", "sending", "at"]
 
@@ -408,7 +264,7 @@ async def test_a_provider_that_cannot_be_asked_gets_no_intent_records() -> None:
     sender = FakeSender({"n1": [LOST]})
     sender.can_find = False  # type: ignore[misc]
     runner = delivery(sender)
-    await runner.batch([FakeEvent(request("n1"))])
+    await runner.settle([FakeEvent(request("n1"))])
     # Then nothing is written before a send, and a lost answer means a second send (the
     # window docs/events.md names)
     assert runner.changelog.states("n1") == ["at"]

@@ -1,0 +1,247 @@
+"""Delivering one notification: the ledger asked, one attempt made, what comes next decided.
+
+Both agents of a channel worker (channels/worker.py) share one Delivery: `handle` makes a
+request's first attempt, `handle_retry` a retry record's next one once it is due. A retriable
+failure becomes a retry record (schemas/retry.py) for the retry topic, until the attempts run
+out (channels/retry.py); then, or at once for a permanent failure, the request is
+dead-lettered with every attempt's failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from aftercart.apps import dead_letter_of
+from aftercart.settings import Settings
+from channels.base import Sender
+from channels.errors import PermanentError, RetriableError
+from channels.feedback import contact_failure
+from channels.guard import SendGuard
+from channels.ledger import Ledger, is_sent, sending_since
+from channels.limits import TokenBucket
+from channels.messages import Message, Receipt, SmsMessage
+from channels.pause import ChannelPause
+from channels.pipeline import Claims
+from channels.render import Renderer
+from channels.retry import RetryPolicy, Sleep, failed_attempt, through_pause
+from channels.sms_segments import segments
+from schemas.codec import InvalidMessage, decode_notification, decode_retry, encode
+from schemas.deadletter import Attempt, dead_letter
+from schemas.events import CloudEvent
+from schemas.notification import NotificationRequest
+from schemas.retry import RETRY_VERSION, Origin, RetryRecord
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message: delivered (receipt), already delivered (skipped), to be
+    tried again (retry: the record for the retry topic), or kept on the dead-letter topic
+    (dead), with what the provider said about the contact point."""
+
+    request: NotificationRequest | None = None
+    receipt: Receipt | None = None
+    skipped: bool = False
+    found: bool = False  # the provider had it from an attempt whose answer was lost
+    retry: bytes | None = None
+    dead: bytes | None = None
+    feedback: CloudEvent | None = None  # contact.failed, for the stream processor to act on
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A request between attempts: as it came, where it first came from, how it failed."""
+
+    request: NotificationRequest
+    original: bytes
+    origin: Origin
+    key: bytes | None
+    history: tuple[Attempt, ...] = ()
+
+
+class Delivery:
+    """Makes one attempt per message it is given and says what comes next; channels/pipeline.py
+    runs many at once. Both agents of a channel worker share one."""
+
+    def __init__(
+        self,
+        channel: str,
+        settings: Settings,
+        sender: Sender[Any],
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = utc_now,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.channel = channel
+        self.stage = f"channel-{channel}"
+        self.sender = sender
+        self.sleep, self.clock, self.rng = sleep, clock, rng
+        self.lookup_after_s = settings.channel_lookup_after_s
+        self.policy = RetryPolicy(max_attempts=settings.channel_max_attempts)
+        self.pause = ChannelPause(channel)  # while the provider refuses our configuration
+        rate = {
+            "email": settings.email_per_s,
+            "sms": settings.sms_segments_per_s,
+            "push": settings.push_per_s,
+        }[channel]
+        self.bucket = TokenBucket(rate) if rate > 0 else None
+        self.limit = asyncio.Semaphore(settings.channel_concurrency)
+        # One attempt per notification at a time, whichever agent holds it (a replayed message
+        # and its retry record), so the ledger is asked only once the other has recorded.
+        self.claims = Claims()
+        renderer = Renderer()
+        ttl = settings.push_ttl_s
+        self.render: Callable[[NotificationRequest], Any] = {
+            "email": renderer.email,
+            "sms": renderer.sms,
+            "push": lambda request: renderer.push(request, ttl),
+        }[channel]
+
+    async def handle(self, event: faust.EventT, ledger: Ledger) -> Outcome:
+        """A notification request's first attempt, unless the ledger shows it was delivered
+        before."""
+        try:
+            request = decode_notification(event.value)
+        except InvalidMessage as exc:
+            return Outcome(dead=dead_letter_of(event, exc.reason, self.stage))
+        at = event.message
+        origin = Origin(topic=at.topic, partition=at.partition, offset=at.offset)
+        pending = Pending(request, event.value, origin, event.key)
+        return await self._deliver(pending, ledger, at.partition)
+
+    async def handle_retry(self, event: faust.EventT, ledger: Ledger) -> Outcome:
+        """A retry record's next attempt, once it is due (as `handle` otherwise)."""
+        try:
+            record = decode_retry(event.value)
+        except InvalidMessage as exc:
+            reason = f"retry record: {exc.reason}"
+            return Outcome(dead=dead_letter_of(event, reason, self.stage))
+        # Never longer than the policy's longest delay: a record further ahead was written by
+        # a worker whose clock runs ahead, and must not hold its slot for that long.
+        wait = min((record.not_before - self.clock()).total_seconds(), self.policy.max_delay)
+        if wait > 0:
+            await self.sleep(wait)
+        request = record.request
+        pending = Pending(request, encode(request), record.origin, event.key, record.attempts)
+        # The retry topic is co-partitioned with the notify topic: the same ledger partition.
+        return await self._deliver(pending, ledger, event.message.partition)
+
+    async def attempt(
+        self, request: NotificationRequest, message: Message, guard: SendGuard
+    ) -> Receipt:
+        """Make one attempt for this request: the one place its provider is called, through
+        the ledger's guard (which asks the provider first when an earlier answer was lost).
+        It waits for the provider's rate, and while the channel is paused (a refused
+        configuration holds it here, channels/pause.py); any other failure is raised."""
+        cost = segments(message.body) if isinstance(message, SmsMessage) else 1
+
+        async def send() -> Receipt:
+            found = await guard.look_up(message)
+            if found is not None:
+                return found
+            if self.bucket is not None:
+                await self.bucket.take(cost)  # every attempt counts against the provider's rate
+            return await guard.send(message)
+
+        async with self.limit:
+            receipt = await through_pause(send, self.pause, self.policy.pause_delay, self.sleep)
+        log.debug("sent %s via %s: %s", request.notification_id, self.channel, receipt)
+        return receipt
+
+    async def _deliver(self, pending: Pending, ledger: Ledger, partition: int) -> Outcome:
+        request = pending.request
+        nid = request.notification_id
+        async with self.claims.hold(nid):
+            known = ledger.entry(nid)
+            if is_sent(known):
+                log.info("%s already delivered: not sent again", nid)
+                return Outcome(skipped=True)
+            guard = SendGuard(
+                self.sender,
+                ledger,
+                partition,
+                sending_since(known),
+                lookup_after_s=self.lookup_after_s,
+                clock=self.clock,
+                sleep=self.sleep,
+            )
+            try:
+                await guard.settle()  # a lost attempt's wait, before it takes a provider slot
+                receipt = await self.attempt(request, self.render(request), guard)
+            except RetriableError as exc:
+                return self._again(pending, exc)
+            except PermanentError as exc:
+                dead = self._dead(pending, f"permanent: {exc}", self._failed(pending, exc))
+                return Outcome(dead=dead, request=request, feedback=contact_failure(request, exc))
+            except Exception as exc:  # a bug must not lose the message: keep it with the reason
+                log.exception("unexpected failure delivering %s", request.notification_id)
+                reason = f"unexpected: {type(exc).__name__}: {exc}"
+                dead = self._dead(pending, reason, self._failed(pending, exc))
+                return Outcome(dead=dead, request=request)
+            await ledger.sent(partition, nid, receipt.provider_id)
+        return Outcome(request=request, receipt=receipt, found=guard.found)
+
+    def _again(self, pending: Pending, exc: RetriableError) -> Outcome:
+        """The retry record for the next attempt, or the dead letter once none is left."""
+        history = self._failed(pending, exc)
+        when = self.policy.next_try(len(history), exc.retry_after, history[-1].at, self.rng)
+        if when is None:
+            reason = f"gave up after {len(history)} attempts: {exc}"
+            return Outcome(dead=self._dead(pending, reason, history), request=pending.request)
+        record = RetryRecord(
+            version=RETRY_VERSION,
+            request=pending.request,
+            attempts=history,
+            not_before=when,
+            origin=pending.origin,
+        )
+        log.info(
+            "%s attempt %d failed (%s); next at %s",
+            pending.request.notification_id,
+            len(history),
+            exc,
+            when.isoformat(timespec="milliseconds"),
+        )
+        return Outcome(retry=encode(record), request=pending.request)
+
+    def _failed(self, pending: Pending, exc: Exception) -> tuple[Attempt, ...]:
+        """Every attempt's failure so far, this one's (`exc`, now) last."""
+        return (*pending.history, failed_attempt(exc, self.clock()))
+
+    def _dead(self, pending: Pending, reason: str, history: tuple[Attempt, ...]) -> bytes:
+        """The dead letter of the request as it first came, with every attempt's failure."""
+        origin = pending.origin
+        log.warning(
+            "dead-lettered %s (%s offset %s): %s",
+            pending.request.notification_id,
+            origin.topic,
+            origin.offset,
+            reason,
+        )
+        record = dead_letter(
+            reason=reason,
+            stage=self.stage,
+            topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+            key=pending.key,
+            original=pending.original,
+            attempts=history,
+        )
+        return encode(record)
