@@ -154,6 +154,10 @@ class Settings(BaseSettings):
     # up at the provider this long after it went out, before it is sent again: past the 10 s
     # send timeout, so the provider has finished with it (channels/ledger.py).
     channel_lookup_after_s: float = Field(default=15.0, ge=0)
+    # Ledger entries older than this are pruned (longer than any topic keeps a message that
+    # could be replayed: 7 days), every so often (channels/ledger.py).
+    ledger_keep_h: float = Field(default=192.0, gt=0)
+    ledger_prune_every_s: float = Field(default=3600.0, gt=0)
     # Provider rate limits per worker (0: none). Twilio: a US long code sends 1 segment a
     # second (toll-free 3, short code 100+); a two-segment text costs two.
     sms_segments_per_s: float = Field(default=1.0, ge=0)

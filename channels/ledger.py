@@ -18,22 +18,26 @@ that partition next. Each notification's entry is in one of three states:
 What stays open: providers that cannot be asked (web push, SMTP; SendGrid without Email
 Activity access) are sent again in that window. docs/events.md says what happens where.
 
-Entries are not yet pruned: about 100 bytes per notification ever sent, on the changelog and
-in the worker's memory (a million notifications: about 100 MB per channel worker).
+Each entry is about 100 bytes, on the changelog and in the worker's memory. Entries older than
+`AFTERCART_LEDGER_KEEP_H` (192: longer than the 7 days any topic a message can be replayed from
+keeps it) are pruned every `AFTERCART_LEDGER_PRUNE_EVERY_S`: removed from memory, and a
+tombstone in their partition lets compaction drop them from the changelog. A message replayed
+from further back than that would be sent again; no topic keeps one that long.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 Entry = Mapping[str, Any]
-# Queue one changelog record (partition, key, value); the awaitable it returns resolves once
-# Kafka has it.
-Write = Callable[[int, bytes, bytes], Awaitable[Awaitable[Any]]]
+# Queue one changelog record (partition, key, value; None: a tombstone); the awaitable it
+# returns resolves once Kafka has it.
+Write = Callable[[int, bytes, bytes | None], Awaitable[Awaitable[Any]]]
+STATES = ("at", "sending", "refused")  # each entry has one of these: when it was written
 
 
 def is_sent(entry: Entry | None) -> bool:
@@ -78,6 +82,23 @@ class Ledger:
         value = {"at": self._clock().isoformat(), "id": provider_id}
         await self._put(partition, notification_id, value)
 
+    async def prune(self, keep: timedelta) -> int:
+        """Forget every entry written more than `keep` ago; returns how many."""
+        cutoff = self._clock() - keep
+        old = [(nid, e.get("p")) for nid, e in self.data.items() if _written(e, cutoff) < cutoff]
+        for nid, partition in old:
+            del self.data[nid]
+            if partition is not None:  # an entry of a version that did not keep it: memory only
+                await self._write(partition, orjson.dumps(nid), None)
+        return len(old)
+
     async def _put(self, partition: int, nid: str, value: dict[str, Any]) -> Awaitable[Any]:
+        value["p"] = partition  # where its tombstone goes once it is pruned
         self.data[nid] = value
         return await self._write(partition, orjson.dumps(nid), orjson.dumps(value))
+
+
+def _written(entry: Entry, otherwise: datetime) -> datetime:
+    """When the entry was written (`otherwise` for one that does not say)."""
+    stamp = next((entry[state] for state in STATES if state in entry), None)
+    return datetime.fromisoformat(stamp) if isinstance(stamp, str) else otherwise

@@ -12,7 +12,9 @@ dead-lettered with every attempt's failure.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -28,6 +30,7 @@ from channels.registry import build_sender
 from schemas.codec import encode
 from schemas.topics import Topics
 
+log = logging.getLogger(__name__)
 SenderFactory = Callable[[str, Settings], Sender[Any]]
 
 
@@ -59,13 +62,20 @@ def create_channel_app(
     delivery = Delivery(channel, settings, sender_factory(channel, settings), clock=clock)
     running: set[str] = set()  # agents still using the sender
 
-    async def write(partition: int, key: bytes, value: bytes) -> Awaitable[Any]:
+    async def write(partition: int, key: bytes, value: bytes | None) -> Awaitable[Any]:
         """A ledger record, in the message's partition, as faust's own table write would put
         it, but by the producer's fast path (the table write cost a channel worker about a
         third more CPU per message)."""
         return await produce(app, changelog, key, value, partition)
 
     ledger = Ledger(table.data, write, clock)
+    keep = timedelta(hours=settings.ledger_keep_h)
+
+    @app.timer(settings.ledger_prune_every_s)
+    async def prune() -> None:
+        """Forget ledger entries older than any message that could still be replayed."""
+        if pruned := await ledger.prune(keep):
+            log.info("ledger: %d entries older than %s pruned", pruned, keep)
 
     async def job(handle: Callable[..., Awaitable[Outcome]], event: faust.EventT) -> None:
         outcome = await handle(event, ledger)

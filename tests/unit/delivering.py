@@ -152,9 +152,13 @@ class FakeChangelog:
 
     def __init__(self) -> None:
         self.records: list[tuple[int, str, dict[str, Any]]] = []
+        self.tombstones: list[tuple[int, str]] = []
 
-    async def write(self, partition: int, key: bytes, value: bytes) -> asyncio.Future[None]:
-        self.records.append((partition, orjson.loads(key), orjson.loads(value)))
+    async def write(self, partition: int, key: bytes, value: bytes | None) -> asyncio.Future[None]:
+        if value is None:
+            self.tombstones.append((partition, orjson.loads(key)))
+        else:
+            self.records.append((partition, orjson.loads(key), orjson.loads(value)))
         done = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done

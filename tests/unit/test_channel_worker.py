@@ -13,6 +13,7 @@ import pytest
 from delivering import (
     LOST,
     NOW,
+    FakeChangelog,
     FakeEvent,
     FakeMessage,
     FakeSender,
@@ -25,7 +26,7 @@ from delivering import (
 from aftercart.settings import Settings
 from channels.delivery import Delivery
 from channels.errors import ConfigurationError, OptedOut, PermanentError, RetriableError
-from channels.ledger import is_sent
+from channels.ledger import Ledger, is_sent
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
 from channels.retry import RetryPolicy
@@ -269,3 +270,19 @@ async def test_a_provider_that_cannot_be_asked_gets_no_intent_records() -> None:
     # window docs/events.md names)
     assert runner.changelog.states("n1") == ["at"]
     assert sender.sent == ["n1", "n1"] and sender.lookups == []
+
+
+async def test_ledger_entries_older_than_the_replay_horizon_are_pruned_with_tombstones() -> None:
+    # Given a ledger with one notification sent 9 days ago and one sent now, in partitions 2, 3
+    now = [NOW - timedelta(days=9)]
+    changelog = FakeChangelog()
+    ledger = Ledger({}, changelog.write, lambda: now[0])
+    await ledger.sent(2, "old", "p1")
+    now[0] = NOW
+    await ledger.sent(3, "new", "p2")
+    # When the ledger is pruned to its 8 days
+    pruned = await ledger.prune(timedelta(hours=Settings().ledger_keep_h))
+    # Then the old one is forgotten, with a tombstone in its own partition for compaction
+    assert pruned == 1
+    assert ledger.entry("old") is None and is_sent(ledger.entry("new"))
+    assert changelog.tombstones == [(2, "old")]
