@@ -1,9 +1,11 @@
 """Per-channel fault profiles: error rates by status code, 429s, added latency and hangs.
 
-Every provider handler asks `SandboxState.fault(channel)` before it looks at the request; a fault it
+Every sending handler asks `SandboxState.fault(channel)` before it looks at the request; a fault it
 gets back replaces the provider's normal answer, in that provider's own error shape (each provider
-module's `fault_response`). A seeded profile draws the same faults in the same order every time it
-is set, so tests and the bench can repeat a run.
+module's `fault_response`). Profiles apply to sending only: the lookup routes (SendGrid's Email
+Activity, Twilio's Messages list) never ask, so they are never faulted, slowed or hung. A seeded
+profile draws the same faults in the same order every time it is set, so tests and the bench can
+repeat a run.
 """
 
 from __future__ import annotations

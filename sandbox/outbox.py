@@ -6,12 +6,14 @@ import base64
 import random
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-DEFAULT_LIMIT = 200_000  # entries kept; older ones are dropped (about 150 MB at worst)
+# Entries kept; older ones are dropped. About 150 MB at worst, and about 60 MB more for what the
+# lookup routes keep of each accepted email and SMS (OutboxEntry.kept, some 300 bytes each).
+DEFAULT_LIMIT = 200_000
 CHANNELS = ("email", "sms", "push")
 STATUSES = ("accepted", "rejected", "faulted")  # faulted: an injected fault answered it
 # What GET /outbox serves of each entry (all, or those named in ?fields=).
@@ -37,6 +39,9 @@ class OutboxEntry:
     error: str | None = None
     provider_id: str | None = None  # X-Message-Id, Message sid or push message id
     label: str | None = None  # the push subscriber's label
+    # What the provider keeps of an accepted message for its lookup routes (SendGrid's Email
+    # Activity, Twilio's Messages list); not one of FIELDS, so GET /outbox never serves it.
+    kept: Any = None
 
     def to_dict(self, fields: Sequence[str] = FIELDS) -> dict[str, Any]:
         """The JSON shape served by GET /outbox: every field of FIELDS, or only those named."""
@@ -103,6 +108,10 @@ class Outbox:
                 if limit is not None and len(selected) >= limit:
                     break
         return selected
+
+    def newest_first(self, channel: str, status: str) -> Iterator[OutboxEntry]:
+        """Entries of one channel and status, newest first; consume it before the next await."""
+        return (e for e in reversed(self._entries) if e.channel == channel and e.status == status)
 
     def stats(self) -> dict[str, Any]:
         """Counts per channel and status since the last clear, and the last seq."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -16,11 +16,33 @@ MAX_RECIPIENTS = 1000  # to + cc + bcc over all personalizations, per request
 KEY_PREFIX = "SG."  # every SendGrid API key starts so
 
 
-def _errors(status: int, errors: list[tuple[str, str | None]]) -> web.Response:
+class SentMail(NamedTuple):
+    """What SendGrid's Email Activity reads of an accepted mail beyond its outbox entry."""
+
+    from_email: str | None
+    unique_args: dict[str, Any]  # custom_args: the mail's, overridden by the personalization's
+
+
+def errors_response(status: int, errors: list[tuple[str, str | None]]) -> web.Response:
+    """SendGrid's error body: {"errors": [{"message", "field", "help"}]} for (message, field)."""
     body = {
         "errors": [{"message": message, "field": field, "help": None} for message, field in errors]
     }
     return web.json_response(body, status=status)
+
+
+def auth_problem(request: web.Request) -> str | None:
+    """SendGrid's 401 message for the request's API key, or None when the key is taken.
+
+    Any key of the right shape is taken, so a missing one (the SDK sends "Bearer None") still
+    fails as it would in production.
+    """
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and key.startswith(KEY_PREFIX):
+        return None
+    if not scheme:
+        return "authorization required"
+    return "The provided authorization grant is invalid, expired, or revoked"
 
 
 async def mail_send(request: web.Request) -> web.StreamResponse:
@@ -30,22 +52,15 @@ async def mail_send(request: web.Request) -> web.StreamResponse:
     if fault is not None:
         return fault_response(fault)
     body = await request.read()
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.startswith(KEY_PREFIX):
-        # SendGrid checks the key before it reads the body. Any key of the right shape is taken,
-        # so a missing one (the SDK sends "Bearer None") still fails as it would in production.
-        message = (
-            "authorization required"
-            if not scheme
-            else "The provided authorization grant is invalid, expired, or revoked"
-        )
-        state.outbox.record("email", "rejected", error=f"401 {message}")
-        return _errors(401, [(message, None)])
+    refused = auth_problem(request)
+    if refused is not None:  # SendGrid checks the key before it reads the body
+        state.outbox.record("email", "rejected", error=f"401 {refused}")
+        return errors_response(401, [(refused, None)])
     result = state.check_contract(request, body)
     problems = [(v.message, v.field) for v in result.violations] or _provider_rules(result.body)
     if problems:
         _record_rejected(state, result.body, problems)
-        return _errors(400, problems)
+        return errors_response(400, problems)
     message_id = new_message_id()
     for fields in read_mail(result.body):
         state.outbox.record("email", "accepted", provider_id=message_id, **fields)
@@ -55,8 +70,8 @@ async def mail_send(request: web.Request) -> web.StreamResponse:
 def fault_response(fault: Fault) -> web.Response:
     """An injected fault as SendGrid answers it; a 429 gives X-RateLimit-Reset, no Retry-After."""
     if fault.status != 429:
-        return _errors(fault.status, [(reason(fault.status), None)])
-    response = _errors(429, [("too many requests", None)])
+        return errors_response(fault.status, [(reason(fault.status), None)])
+    response = errors_response(429, [("too many requests", None)])
     reset = math.ceil(time.time()) + fault.retry_after_s  # epoch seconds
     response.headers.update({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
     return response
@@ -66,6 +81,8 @@ def read_mail(mail: dict[str, Any]) -> list[dict[str, Any]]:
     """One outbox record per personalization: each is a separate email in SendGrid's model."""
     text = _content(mail.get("content"))
     top_args: dict[str, Any] = mail.get("custom_args") or {}
+    sender = mail.get("from")
+    from_email = sender.get("email") if isinstance(sender, dict) else None
     records = []
     for personalization in mail.get("personalizations") or []:
         to = personalization.get("to") or [{}]
@@ -76,6 +93,7 @@ def read_mail(mail: dict[str, Any]) -> list[dict[str, Any]]:
                 "subject": personalization.get("subject") or mail.get("subject"),
                 "text": text,
                 "notification_id": args.get("notification_id"),
+                "kept": SentMail(from_email, args),
             }
         )
     return records
@@ -121,6 +139,7 @@ def _record_rejected(
     if isinstance(mail, dict):
         try:
             fields = (read_mail(mail) or [{}])[0]
+            fields.pop("kept", None)  # nothing looks a rejected mail up
         except (AttributeError, TypeError, IndexError):
             fields = {}  # too malformed to say whom it was for
     state.outbox.record("email", "rejected", error=error, **fields)

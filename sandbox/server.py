@@ -1,4 +1,10 @@
-"""The provider sandbox: one aiohttp server standing in for SendGrid, Twilio and push services."""
+"""The provider sandbox: one aiohttp server standing in for SendGrid, Twilio and push services.
+
+Sending: SendGrid's POST /v3/mail/send, Twilio's POST .../Messages.json and the push endpoints.
+Looking up what was sent (for a worker that lost a provider's answer): SendGrid's Email Activity,
+GET /v3/messages, and Twilio's Messages list, GET .../Messages.json. Fault profiles apply to
+sending only.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import push_service, sendgrid, smtp, twilio
+from sandbox import activity, push_service, sendgrid, smtp, twilio, twilio_list
 from sandbox.contracts import Contracts
 from sandbox.faults import ChannelProfile, Faults, check_channel
 from sandbox.outbox import DEFAULT_LIMIT, FIELDS, Outbox
@@ -21,9 +27,12 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # SendGrid takes mail/send bodies up to 30 MB
 GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
 # Operations compiled before the first request (any valid-looking account SID selects the route).
+_MESSAGES = "/2010-04-01/Accounts/AC" + "0" * 32 + "/Messages.json"
 PROVIDER_OPERATIONS = (
     ("POST", "/v3/mail/send"),
-    ("POST", "/2010-04-01/Accounts/AC" + "0" * 32 + "/Messages.json"),
+    ("GET", "/v3/messages"),
+    ("POST", _MESSAGES),
+    ("GET", _MESSAGES),
 )
 
 
@@ -35,7 +44,13 @@ def create_sandbox_app(
     app[STATE] = SandboxState(base_url, outbox=Outbox(outbox_limit), faults=faults or Faults())
     app.on_startup.append(_load_contracts)
     app.router.add_post("/v3/mail/send", sendgrid.mail_send)
+    app.router.add_get("/v3/messages", activity.get_messages, allow_head=False)
     app.router.add_post("/2010-04-01/Accounts/{AccountSid}/Messages.json", twilio.create_message)
+    app.router.add_get(
+        "/2010-04-01/Accounts/{AccountSid}/Messages.json",
+        twilio_list.list_messages,
+        allow_head=False,
+    )
     app.router.add_post("/push/subscribers", push_service.create_subscriber)
     app.router.add_delete("/push/subscribers/{id}", push_service.delete_subscriber)
     app.router.add_post("/push/{id}", push_service.push_message)

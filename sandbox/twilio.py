@@ -11,7 +11,7 @@ import re
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
@@ -34,7 +34,21 @@ _FAULT_CODES = {429: 20429, 503: 20503}  # any other 5xx: 20500 Internal Server 
 _URL_ODDITIES = frozenset("[]\t\r\n")  # what makes urlsplit strip characters or check brackets
 
 
-def _error(status: int, code: int, message: str) -> web.Response:
+class SentSms(NamedTuple):
+    """An accepted Message as the sandbox keeps it; its resource is rebuilt from this."""
+
+    account_sid: str
+    sid: str
+    date_created: str  # RFC 2822, as Twilio writes dates
+    to: str | None
+    from_: str | None
+    body: str
+    messaging_service_sid: str | None
+    num_media: int
+
+
+def error_response(status: int, code: int, message: str) -> web.Response:
+    """Twilio's error JSON: code, message, more_info, status."""
     body = {
         "code": code,
         "message": message,
@@ -50,31 +64,36 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     fault = await state.fault("sms")
     if fault is not None:
         return fault_response(fault)
-    account_sid = request.match_info["AccountSid"]
     body = await request.read()
-    user, password = _basic_credentials(request.headers.get("Authorization", ""))
-    if user != account_sid or not password:
+    if not authenticated(request):
         state.outbox.record("sms", "rejected", error="401 20003 Authenticate")
-        return _error(401, 20003, "Authenticate")
+        return error_response(401, 20003, "Authenticate")
     result = state.check_contract(request, body)
     form: dict[str, Any] = result.body if isinstance(result.body, dict) else {}
-    problem = _contract_problem(result.violations) or _provider_rules(form)
+    problem = contract_problem(result.violations) or _provider_rules(form)
     if problem:
         status, code, message = problem
         _record(state, form, "rejected", error=f"{status} {code} {message}")
-        return _error(status, code, message)
-    resource = message_resource(account_sid, form)
-    _record(state, form, "accepted", provider_id=resource["sid"])
-    return web.Response(body=json.dumps(resource).encode(), status=201, headers=JSON_HEADERS)
+        return error_response(status, code, message)
+    sent = new_message(request.match_info["AccountSid"], form)
+    _record(state, form, "accepted", provider_id=sent.sid, kept=sent)
+    return web.Response(body=json.dumps(resource(sent)).encode(), status=201, headers=JSON_HEADERS)
 
 
 def fault_response(fault: Fault) -> web.Response:
     """An injected fault as Twilio answers it: its error JSON; a 429 is 20429 with Retry-After."""
     code = _FAULT_CODES.get(fault.status, 20500)
-    response = _error(fault.status, code, reason(fault.status))
+    response = error_response(fault.status, code, reason(fault.status))
     if fault.status == 429:
         response.headers["Retry-After"] = str(fault.retry_after_s)
     return response
+
+
+def authenticated(request: web.Request) -> bool:
+    """HTTP Basic with the path's account SID as user and any non-empty token, as the sandbox
+    takes it; Twilio answers anything else 401 20003."""
+    user, password = _basic_credentials(request.headers.get("Authorization", ""))
+    return user == request.match_info["AccountSid"] and bool(password)
 
 
 def _basic_credentials(header: str) -> tuple[str | None, str | None]:
@@ -90,36 +109,51 @@ def _basic_credentials(header: str) -> tuple[str | None, str | None]:
     return (user, password) if sep else (None, None)
 
 
-def message_resource(account_sid: str, form: dict[str, Any]) -> dict[str, Any]:
-    """The Message resource Twilio answers a create with (fields as the twilio SDK reads them)."""
-    sid = "SM" + random.randbytes(16).hex()  # unique is enough: see outbox.new_message_id
-    now = _rfc2822_now()
-    uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
-    text = form.get("Body") or ""
-    from_number = form.get("From")
+def new_message(account_sid: str, form: dict[str, Any]) -> SentSms:
+    """A new Message, created now, from a create's form."""
+    return SentSms(
+        account_sid=account_sid,
+        sid="SM" + random.randbytes(16).hex(),  # unique is enough: see outbox.new_message_id
+        date_created=_rfc2822_now(),
+        to=form.get("To"),
+        from_=form.get("From"),
+        body=form.get("Body") or "",
+        messaging_service_sid=form.get("MessagingServiceSid"),
+        num_media=len(form.get("MediaUrl") or []),
+    )
+
+
+def resource(message: SentSms) -> dict[str, Any]:
+    """The Message resource as Twilio answers a create (and lists it), as the SDK reads it."""
+    uri = f"/2010-04-01/Accounts/{message.account_sid}/Messages/{message.sid}"
     return {
-        "account_sid": account_sid,
+        "account_sid": message.account_sid,
         "api_version": "2010-04-01",
-        "body": text,
-        "date_created": now,
+        "body": message.body,
+        "date_created": message.date_created,
         "date_sent": None,
-        "date_updated": now,
+        "date_updated": message.date_created,
         "direction": "outbound-api",
         "error_code": None,
         "error_message": None,
-        "from": from_number,
-        "messaging_service_sid": form.get("MessagingServiceSid"),
-        "num_media": str(len(form.get("MediaUrl") or [])),
-        "num_segments": str(segments(text)),
+        "from": message.from_,
+        "messaging_service_sid": message.messaging_service_sid,
+        "num_media": str(message.num_media),
+        "num_segments": str(segments(message.body)),
         "price": None,
         "price_unit": "USD",
-        "sid": sid,
+        "sid": message.sid,
         # A Messaging Service picks the sender later, so its messages start as accepted.
-        "status": "queued" if from_number else "accepted",
+        "status": "queued" if message.from_ else "accepted",
         "subresource_uris": {"media": f"{uri}/Media.json"},
-        "to": form.get("To"),
+        "to": message.to,
         "uri": f"{uri}.json",
     }
+
+
+def message_resource(account_sid: str, form: dict[str, Any]) -> dict[str, Any]:
+    """The Message resource Twilio answers a create with."""
+    return resource(new_message(account_sid, form))
 
 
 _last_date: tuple[int, str] = (-1, "")
@@ -145,7 +179,8 @@ def segments(text: str) -> int:
     return 1 if length <= single else math.ceil(length / multi)
 
 
-def _contract_problem(violations: list[Violation]) -> tuple[int, int, str] | None:
+def contract_problem(violations: list[Violation]) -> tuple[int, int, str] | None:
+    """The status, Twilio code and message for a request that breaks the document, or None."""
     if not violations:
         return None
     if any(v.field == "To" and "required" in v.message for v in violations):
