@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -143,6 +144,20 @@ def error_for_twilio(status: int, code: int | None, detail: str) -> DeliveryErro
     return PermanentError("sms", detail, provider_code)
 
 
+def list_failure(exc: TwilioException) -> DeliveryError:
+    """A failed Messages list as the error type for what comes next. The SDK raises a plain
+    TwilioException("Unable to fetch page", response) for any answer but 200."""
+    response = exc.args[1] if len(exc.args) > 1 else None
+    if not isinstance(response, Response):
+        return PermanentError("sms", str(exc))
+    try:
+        code = json.loads(response.text).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    detail = f"HTTP {response.status_code}: {response.text[:300]}"
+    return error_for_twilio(response.status_code, code if isinstance(code, int) else None, detail)
+
+
 class TwilioSms:
     """Sends one SMS per call with `messages.create_async` on one pooled HTTP session."""
 
@@ -188,8 +203,8 @@ class TwilioSms:
                 recent = await self._client().list_async(
                     to=message.to, from_=self._from, limit=LOOKUP_LIMIT
                 )
-        except (TwilioRestException, TwilioServiceException) as exc:
-            error = error_for_twilio(exc.status, getattr(exc, "code", None), str(exc))
+        except TwilioException as exc:
+            error = list_failure(exc)
             if isinstance(error, RetriableError | ConfigurationError):
                 raise error from exc
             raise LookupUnavailable("sms", f"Messages list: {error.detail}") from exc
