@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[None]]
@@ -80,3 +82,42 @@ class Claims:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class InOrderAcks:
+    """Acknowledges each partition's messages in offset order, whatever order they finish in.
+
+    faust commits the first run of consecutive acknowledged offsets, and lets a gap of one
+    message at its head through (`Consumer._new_offset`: it skips the check while nothing was
+    committed yet, and allows `min(acked) - committed == 1`). With deliveries finishing out of
+    order, the offset of a message still in flight could be committed past, and the message
+    lost if the worker died then. So a finished message is acknowledged only once every
+    message taken before it on its partition has finished too.
+    """
+
+    def __init__(self) -> None:
+        self._taken: dict[Any, deque[Any]] = {}  # per partition, in the order taken
+        # Finished, not yet acknowledged, by identity: after a restart faust can hand over the
+        # same offset twice (what it fetched before seeking to the committed offset, then
+        # again after), and each delivery of it must be counted on its own.
+        self._done: set[int] = set()
+
+    def taken(self, event: Any) -> None:
+        """Note a message as it is taken (in offset order within its partition)."""
+        self._taken.setdefault(event.message.tp, deque()).append(event)
+
+    def finished(self, event: Any) -> None:
+        """The message is done: acknowledge it and the finished ones after it, once nothing
+        taken before it on its partition is still in flight."""
+        waiting = self._taken.get(event.message.tp)
+        if waiting is None:
+            event.ack()  # not taken through here
+            return
+        self._done.add(id(event))
+        while waiting and id(waiting[0]) in self._done:
+            head = waiting.popleft()
+            self._done.discard(id(head))
+            head.ack()
+
+    def __len__(self) -> int:
+        return sum(len(waiting) for waiting in self._taken.values())

@@ -25,7 +25,7 @@ from aftercart.settings import Settings
 from channels.base import Sender
 from channels.delivery import Clock, Delivery, Outcome, utc_now
 from channels.ledger import Ledger
-from channels.pipeline import Pipeline
+from channels.pipeline import InOrderAcks, Pipeline
 from channels.registry import build_sender
 from schemas.codec import encode
 from schemas.topics import Topics
@@ -77,7 +77,9 @@ def create_channel_app(
         if pruned := await ledger.prune(keep):
             log.info("ledger: %d entries older than %s pruned", pruned, keep)
 
-    async def job(handle: Callable[..., Awaitable[Outcome]], event: faust.EventT) -> None:
+    async def job(
+        handle: Callable[..., Awaitable[Outcome]], acks: InOrderAcks, event: faust.EventT
+    ) -> None:
         outcome = await handle(event, ledger)
         if outcome.feedback is not None:
             key = outcome.feedback.partitionkey.encode()
@@ -88,9 +90,10 @@ def create_channel_app(
             await produce(app, topics.retry(channel), event.key, outcome.retry, partition)
         if outcome.dead is not None:
             await deadletters.send(value=outcome.dead)
-        # Only now may the offset be committed (faust commits up to the first gap); faust
-        # flushes the producer, the retry record included, before it commits.
-        event.ack()
+        # Only now may the offset be committed, and only once every message before it on its
+        # partition is done too (channels/pipeline.py); faust flushes the producer, the retry
+        # record included, before it commits.
+        acks.finished(event)
 
     async def consume(
         name: str,
@@ -99,12 +102,13 @@ def create_channel_app(
         key: Callable[[faust.EventT], bytes],
     ) -> None:
         running.add(name)
-        pipeline = Pipeline(settings.channel_in_flight)
+        pipeline, acks = Pipeline(settings.channel_in_flight), InOrderAcks()
         try:
             # noack: faust must not commit a message when the next one is taken, only once
             # it was delivered, put on the retry topic or dead-lettered.
             async for event in stream.noack().events():  # type: ignore[attr-defined]
-                await pipeline.submit(key(event), partial(job, handle, event))
+                acks.taken(event)
+                await pipeline.submit(key(event), partial(job, handle, acks, event))
             await pipeline.drain()
         finally:
             running.discard(name)

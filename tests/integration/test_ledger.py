@@ -65,25 +65,38 @@ def counts(sandbox: SandboxClient) -> Counter[str]:
     return Counter(m["notification_id"] for m in sandbox.messages(channel="email"))
 
 
+def another_order(n: int) -> CloudEvent:
+    cid = f"led-{n}"
+    items = [{"sku": "CUP", "name": "Cup", "quantity": 1, "unit_price": "5.00"}]
+    data = {"customer_id": cid, "order_id": f"o2-{n}", "order_number": f"#2{n}"}
+    return new_event(
+        "order.placed", {**data, "currency": "EUR", "total": "5.00", "items": items}, source="t"
+    )
+
+
+def emails(events: list[CloudEvent]) -> set[str]:
+    return {notification_id(e.id, "email", e.type) for e in events if e.type.startswith("order.")}
+
+
 def test_a_killed_and_a_replayed_email_worker_send_each_email_exactly_once(stack: Stack) -> None:
     sandbox = SandboxClient(stack.settings.sandbox_url)
     events = [e for n in range(CUSTOMERS) for e in story(n)]
-    wanted = {notification_id(e.id, "email", e.type) for e in events if e.type.startswith("order.")}
-    publish(stack, *events)
-    # Kill the email worker while it is delivering, with SendGrid answering slowly, so that
-    # dozens of emails are at SendGrid, their answers still to come
-    wait_until(lambda: len(counts(sandbox)) >= len(wanted) // 3, 60, "a third delivered")
+    wanted = emails(events)
+    # SendGrid answers slowly, so that when the email worker is killed while it delivers,
+    # dozens of emails are at SendGrid with their answers still to come
     sandbox.set_faults("email", {"latency_ms": 300})
-    time.sleep(1)
+    publish(stack, *events)
+    wait_until(lambda: len(counts(sandbox)) >= len(wanted) // 3, 90, "a third delivered")
     email_worker(stack)
     sandbox.clear_faults()
     stack.start_workers(("email",))
     wait_until(lambda: wanted <= set(counts(sandbox)), 120, "every email", stack.check)
-    t = stack.topics
-    group = t.channel_app_id("email")
-    wait_until(
-        lambda: lag(stack.settings.kafka_bootstrap, group, t.notify("email")) == 0, 60, "commit"
-    )
+    # and it goes on delivering: a new order from 40 customers
+    more = [another_order(n) for n in range(40)]
+    publish(stack, *more)
+    wanted |= emails(more)
+    wait_until(lambda: wanted <= set(counts(sandbox)), 60, "the new orders' emails")
+    time.sleep(2)  # anything sent twice would have arrived by now
     after_kill = counts(sandbox)
     # Every email reached the outbox exactly once, counted by notification id: those the
     # provider accepted while the worker died were looked up at SendGrid, not sent again.
@@ -93,6 +106,8 @@ def test_a_killed_and_a_replayed_email_worker_send_each_email_exactly_once(stack
     assert lookups(sandbox) > 0
 
     # Replay: the same worker group forgotten, everything on the topic read again
+    t = stack.topics
+    group = t.channel_app_id("email")
     email_worker(stack)
     forget_group(stack.settings.kafka_bootstrap, group)
     stack.start_workers(("email",))
