@@ -7,7 +7,12 @@ from typing import Any
 from uuid import uuid4
 
 from aftercart.settings import Settings
+from aftercart.stack import Stack
+from bench.measure import wait_until
 from broker import free_ports
+from broker.admin import lag
+from schemas.codec import new_event
+from schemas.events import CloudEvent
 
 
 def stack_settings(kafka_bootstrap: str, data_dir: Path, **extra: Any) -> Settings:
@@ -22,4 +27,26 @@ def stack_settings(kafka_bootstrap: str, data_dir: Path, **extra: Any) -> Settin
         gateway_port=gateway_port,
         data_dir=data_dir,
         **(ports | extra),
+    )
+
+
+def order_placed(
+    cid: str, order_id: str, number: str, total: str = "9.00", sku: str = "MUG", name: str = "Mug"
+) -> CloudEvent:
+    """One order.placed of one product at `total`, for customer `cid`."""
+    items = [{"sku": sku, "name": name, "quantity": 1, "unit_price": total}]
+    data = {"customer_id": cid, "order_id": order_id, "order_number": number}
+    return new_event(
+        "order.placed", {**data, "currency": "EUR", "total": total, "items": items}, source="test"
+    )
+
+
+def wait_committed(stack: Stack, pairs: list[tuple[str, str]], timeout: float, what: str) -> None:
+    """Wait until each (consumer group, topic) pair has no lag: everything committed."""
+    bootstrap = stack.settings.kafka_bootstrap
+    wait_until(
+        lambda: all(lag(bootstrap, g, topic) == 0 for g, topic in pairs),
+        timeout,
+        what,
+        stack.check,
     )

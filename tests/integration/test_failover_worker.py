@@ -11,14 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stacks import stack_settings
+from stacks import order_placed, stack_settings, wait_committed
 from test_pipeline import arrivals, customer, publish
 
 from aftercart.stack import Stack
-from bench.measure import wait_until
-from broker.admin import lag
 from sandbox.client import SandboxClient
-from schemas.codec import new_event
 from schemas.events import CloudEvent
 from schemas.notification import notification_id
 
@@ -43,18 +40,7 @@ def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
 
 
 def order(cid: str, n: int) -> CloudEvent:
-    return new_event(
-        "order.placed",
-        {
-            "customer_id": cid,
-            "order_id": f"o-{cid}-{n}",
-            "order_number": f"#{n}",
-            "currency": "EUR",
-            "total": "9.00",
-            "items": [{"sku": "MUG", "name": "Mug", "quantity": 1, "unit_price": "9.00"}],
-        },
-        source="test",
-    )
+    return order_placed(cid, f"o-{cid}-{n}", f"#{n}")
 
 
 def email_ids(orders: list[CloudEvent]) -> dict[str, CloudEvent]:
@@ -74,14 +60,9 @@ def accepted(sandbox: SandboxClient) -> Counter[str]:
 
 def settle(stack: Stack) -> None:
     """Wait until the stream and email workers have committed everything: nothing in flight."""
-    bootstrap, t = stack.settings.kafka_bootstrap, stack.topics
+    t = stack.topics
     pairs = [(t.streams_app_id, t.events), (t.channel_app_id("email"), t.notify("email"))]
-    wait_until(
-        lambda: all(lag(bootstrap, g, topic) == 0 for g, topic in pairs),
-        30,
-        "the workers to commit",
-        stack.check,
-    )
+    wait_committed(stack, pairs, 30, "the workers to commit")
 
 
 def delivered_once_through(

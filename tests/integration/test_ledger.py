@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from stacks import stack_settings
+from stacks import order_placed, stack_settings
 from test_pipeline import publish
 
 from aftercart.stack import Stack
@@ -66,12 +66,7 @@ def counts(sandbox: SandboxClient) -> Counter[str]:
 
 
 def another_order(n: int) -> CloudEvent:
-    cid = f"led-{n}"
-    items = [{"sku": "CUP", "name": "Cup", "quantity": 1, "unit_price": "5.00"}]
-    data = {"customer_id": cid, "order_id": f"o2-{n}", "order_number": f"#2{n}"}
-    return new_event(
-        "order.placed", {**data, "currency": "EUR", "total": "5.00", "items": items}, source="t"
-    )
+    return order_placed(f"led-{n}", f"o2-{n}", f"#2{n}", total="5.00", sku="CUP", name="Cup")
 
 
 def emails(events: list[CloudEvent]) -> set[str]:

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer
-from stacks import stack_settings
+from stacks import order_placed, stack_settings, wait_committed
 
 from aftercart.stack import Stack
 from bench.measure import wait_until
-from broker.admin import lag
 from ingest.publisher import EventPublisher
 from sandbox.client import SandboxClient
 from schemas.codec import new_event
@@ -81,32 +80,16 @@ def customer(cid: str, *channels: str, sandbox: SandboxClient, **profile: Any) -
 
 
 def placed(cid: str) -> CloudEvent:
-    return new_event(
-        "order.placed",
-        {
-            "customer_id": cid,
-            "order_id": f"o-{cid}",
-            "order_number": "#1001",
-            "currency": "EUR",
-            "total": "19.90",
-            "items": [{"sku": "A", "name": "Mug", "quantity": 1, "unit_price": "19.90"}],
-        },
-        source="test",
-    )
+    return order_placed(cid, f"o-{cid}", "#1001", total="19.90", sku="A")
 
 
 def settle(stack: Stack) -> None:
     """Wait until every worker has committed everything on its input topic."""
-    bootstrap, t = stack.settings.kafka_bootstrap, stack.topics
+    t = stack.topics
     pairs = [(t.streams_app_id, t.events)] + [
         (t.channel_app_id(c), t.notify(c)) for c in ("email", "sms", "push")
     ]
-    wait_until(
-        lambda: all(lag(bootstrap, g, topic) == 0 for g, topic in pairs),
-        60,
-        "the pipeline to settle",
-        stack.check,
-    )
+    wait_committed(stack, pairs, 60, "the pipeline to settle")
 
 
 def arrivals(

@@ -10,15 +10,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-from stacks import stack_settings
+from stacks import order_placed, stack_settings, wait_committed
 from test_pipeline import arrivals, customer, publish
 
 from aftercart.stack import Stack
-from bench.measure import wait_until
-from broker.admin import lag
 from broker.reading import read_topic
 from sandbox.client import SandboxClient
-from schemas.codec import decode_retry, new_event
+from schemas.codec import decode_retry
 from schemas.events import CloudEvent
 from schemas.notification import notification_id
 from schemas.retry import RetryRecord
@@ -41,30 +39,14 @@ def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
 
 
 def order(cid: str) -> CloudEvent:
-    return new_event(
-        "order.placed",
-        {
-            "customer_id": cid,
-            "order_id": f"o-{cid}",
-            "order_number": f"#{cid}",
-            "currency": "EUR",
-            "total": "9.00",
-            "items": [{"sku": "MUG", "name": "Mug", "quantity": 1, "unit_price": "9.00"}],
-        },
-        source="test",
-    )
+    return order_placed(cid, f"o-{cid}", f"#{cid}")
 
 
 def settle(stack: Stack) -> None:
     """Wait until both channel workers have committed everything, retries included."""
-    bootstrap, t = stack.settings.kafka_bootstrap, stack.topics
+    t = stack.topics
     pairs = [(t.channel_app_id(c), topic) for c in CHANNELS for topic in (t.notify(c), t.retry(c))]
-    wait_until(
-        lambda: all(lag(bootstrap, g, topic) == 0 for g, topic in pairs),
-        30,
-        "the channel workers to commit",
-        stack.check,
-    )
+    wait_committed(stack, pairs, 30, "the channel workers to commit")
 
 
 def retry_records(stack: Stack, channel: str) -> list[RetryRecord]:
