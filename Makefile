@@ -13,7 +13,7 @@ test: $(STAMP) tools lint
 	$(BIN)/pytest
 
 bench: $(STAMP) tools
-	$(BIN)/aftercart bench
+	$(BIN)/python -m bench
 
 up: $(STAMP) tools
 	$(BIN)/aftercart up
@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 tools:
 	@command -v java >/dev/null 2>&1 || { echo "aftercart needs a JDK 17+ for its local Kafka broker: 'java' is not on PATH" >&2; exit 1; }

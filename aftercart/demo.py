@@ -12,10 +12,10 @@ from pydantic import SecretStr
 from aftercart import storefront
 from aftercart.explain import read_decisions, timeline
 from aftercart.sample_shop import CUSTOMERS, Customer, Expected, SampleRun, build
-from aftercart.settings import Settings
 from aftercart.stack import Stack
 from broker.launcher import free_ports
 from ingest.publisher import EventPublisher
+from runtime.settings import Settings
 from sandbox.client import SandboxClient
 from schemas.notification import notification_id
 from streams.decide import category_of

@@ -10,9 +10,9 @@ from pathlib import Path
 from types import TracebackType
 
 from aftercart.processes import Child, Supervisor
-from aftercart.settings import Settings, settings_env
 from broker.admin import create_topics, groups_ready
 from broker.launcher import LocalKafka
+from runtime.settings import Settings, settings_env
 from schemas.topics import CHANNELS, Topics
 
 PIPELINE = ("streams", *CHANNELS)

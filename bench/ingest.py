@@ -20,12 +20,12 @@ from typing import Any
 import uvloop
 from pydantic import SecretStr
 
-from aftercart.settings import Settings
 from aftercart.stack import Stack
 from bench.measure import cpu_seconds, peak_rss_mb, percentile
 from broker.admin import create_topics, end_offsets
 from broker.launcher import free_ports
 from ingest.signatures import sign
+from runtime.settings import Settings
 from schemas.topics import Topics
 
 SHOP = "bench-shop.myshopify.com"

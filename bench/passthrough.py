@@ -7,8 +7,8 @@ import asyncio
 import faust
 import uvloop
 
-from aftercart.apps import faust_app, run_worker
-from aftercart.settings import Settings
+from runtime.apps import faust_app, run_worker
+from runtime.settings import Settings
 
 GROUP = "aftercart-bench-passthrough"
 

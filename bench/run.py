@@ -15,13 +15,13 @@ from typing import Any
 from kafka import KafkaProducer
 
 from aftercart.demo import demo_settings
-from aftercart.settings import Settings, settings_env
 from aftercart.stack import PIPELINE, Stack
 from bench import ingest, passthrough
 from bench.measure import cpu_seconds, machine_probe, peak_rss_mb, percentile, wait_until
 from bench.paced import PLACEHOLDER_TIME, publish_paced
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
 from broker.admin import create_topics, end_offsets, lag
+from runtime.settings import Settings, settings_env
 from sandbox.client import SandboxClient
 from schemas.topics import CHANNELS, TopicSpec
 

@@ -19,8 +19,6 @@ from typing import Any
 
 import faust
 
-from aftercart.apps import dead_letter_of
-from aftercart.settings import Settings
 from channels.base import Sender
 from channels.errors import PermanentError, RetriableError
 from channels.feedback import contact_failure
@@ -33,6 +31,8 @@ from channels.pipeline import Claims
 from channels.render import Renderer
 from channels.retry import RetryPolicy, Sleep, failed_attempt, through_pause
 from channels.sms_segments import segments
+from runtime.apps import dead_letter_of
+from runtime.settings import Settings
 from schemas.codec import InvalidMessage, decode_notification, decode_retry, encode
 from schemas.deadletter import Attempt, dead_letter
 from schemas.events import CloudEvent

@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aftercart.settings import Settings
 from channels.base import Sender
 from channels.failover import FailoverSender
 from channels.sendgrid_email import SendGridEmail
 from channels.smtp_email import SmtpEmail
 from channels.twilio_sms import TwilioSms
 from channels.webpush import WebPush
+from runtime.settings import Settings
 
 
 def build_email(settings: Settings) -> Sender[Any]:

@@ -16,7 +16,6 @@ import sendgrid
 from sendgrid.helpers.mail import CustomArg, From, Header, Mail, To
 from sendgrid.helpers.mail.exceptions import ApiKeyIncludedException
 
-from aftercart.settings import Settings
 from channels.errors import (
     ConfigurationError,
     DeliveryError,
@@ -27,6 +26,7 @@ from channels.errors import (
     retry_after_seconds,
 )
 from channels.messages import EmailMessage, Receipt
+from runtime.settings import Settings
 
 NOTIFICATION_HEADER = "X-Aftercart-Notification-Id"
 

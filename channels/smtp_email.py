@@ -14,7 +14,6 @@ from email.utils import formataddr, make_msgid
 
 import aiosmtplib
 
-from aftercart.settings import Settings
 from channels.errors import (
     ConfigurationError,
     DeliveryError,
@@ -24,6 +23,7 @@ from channels.errors import (
 )
 from channels.messages import EmailMessage, Receipt
 from channels.sendgrid_email import NOTIFICATION_HEADER
+from runtime.settings import Settings
 
 AUTH_FAILED = 535  # credentials rejected; 530/534 ask for auth or a stronger mechanism
 

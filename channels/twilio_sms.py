@@ -18,7 +18,6 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageList
 
-from aftercart.settings import Settings
 from channels.errors import (
     ConfigurationError,
     DeliveryError,
@@ -30,6 +29,7 @@ from channels.errors import (
     no_answer,
 )
 from channels.messages import Receipt, SmsMessage
+from runtime.settings import Settings
 
 # 20429: too many concurrent requests; 30001: queue overflow (back off and retry).
 RETRIABLE_CODES = frozenset({20429, 30001})

@@ -24,7 +24,6 @@ from py_vapid import Vapid, VapidException
 from pywebpush import WebPusher, WebPushException
 from yarl import URL
 
-from aftercart.settings import Settings
 from channels.errors import (
     ConfigurationError,
     DeliveryError,
@@ -39,6 +38,7 @@ from channels.errors import (
 )
 from channels.messages import PushMessage, Receipt
 from channels.render import MAX_PUSH_PAYLOAD
+from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

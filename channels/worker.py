@@ -20,13 +20,13 @@ from typing import Any
 
 import faust
 
-from aftercart.apps import faust_app, produce
-from aftercart.settings import Settings
 from channels.base import Sender
 from channels.delivery import Clock, Delivery, Outcome, utc_now
 from channels.ledger import Ledger
 from channels.pipeline import InOrderAcks, Pipeline
 from channels.registry import build_sender
+from runtime.apps import faust_app, produce
+from runtime.settings import Settings
 from schemas.codec import encode
 from schemas.topics import Topics
 

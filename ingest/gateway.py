@@ -15,8 +15,6 @@ from typing import Any
 
 import orjson
 
-from aftercart import unsubscribe
-from aftercart.settings import Settings
 from ingest import pages, receipts, shopify, woocommerce
 from ingest.accept import Intake
 from ingest.cloudevents import NotJson, parse_events
@@ -24,6 +22,8 @@ from ingest.mapping import Mapped, MappingError, build
 from ingest.signatures import verify
 from ingest.sink import KafkaUnavailable, Record
 from ingest.web import Answer, App, Handler, Lifespan, Problem, Request
+from runtime import unsubscribe
+from runtime.settings import Settings
 from schemas.codec import InvalidMessage, encode
 
 Clock = Callable[[], datetime]

@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager, suppress
 
 import uvicorn
 
-from aftercart.settings import Settings
 from ingest.accept import Intake
 from ingest.dedupe import SeenEvents, load_seen
 from ingest.gateway import create_gateway
 from ingest.sink import KafkaSink
 from ingest.web import App
+from runtime.settings import Settings
 from schemas.topics import Topics
 
 log = logging.getLogger(__name__)

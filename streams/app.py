@@ -21,8 +21,8 @@ from functools import partial
 import faust
 from faust.types import EventT
 
-from aftercart.apps import dead_letter_of, faust_app, produce
-from aftercart.settings import Settings
+from runtime.apps import dead_letter_of, faust_app, produce
+from runtime.settings import Settings
 from schemas.codec import InvalidMessage, decode_event, encode
 from schemas.events import (
     CheckoutAbandoned,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from aftercart.settings import Settings
-from aftercart.unsubscribe import link
+from runtime.settings import Settings
+from runtime.unsubscribe import link
 from streams.timing import QuietHours
 
 

@@ -36,7 +36,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faust.types import EventT
 from mode import Service
 
-from aftercart.apps import dead_letter_of, produce
+from runtime.apps import dead_letter_of, produce
 from schemas.codec import InvalidMessage
 from schemas.events import OrderPlaced
 from schemas.topics import Topics

@@ -21,7 +21,7 @@ At least once: a record can arrive twice (the customers agent republishes the re
 order.placed it reads again after a crash; the products agent reads a record again when its
 table write reached the changelog before its offset was committed). An entry remembers the
 last SEEN orders it counted and a record of one of them changes nothing. Faust commits offsets
-at least every second (aftercart/apps.py), so a redelivery repeats about a second's records: a
+at least every second (runtime/apps.py), so a redelivery repeats about a second's records: a
 product would have to be bought in more than SEEN orders in that second to be counted twice.
 Even then the counts of one order are only one too high, which a popularity signal tolerates.
 """

@@ -8,8 +8,8 @@ from uuid import uuid4
 
 import pytest
 
-from aftercart.settings import Settings
 from broker import LocalKafka, create_topics, free_ports
+from runtime.settings import Settings
 from schemas.topics import Topics
 
 HERE = Path(__file__).parent

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from aftercart.settings import Settings
 from aftercart.stack import Stack
 from bench.measure import wait_until
 from broker import free_ports
 from broker.admin import lag
+from runtime.settings import Settings
 from schemas.codec import new_event
 from schemas.events import CloudEvent
 

@@ -7,7 +7,6 @@ from uuid import uuid4
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from aftercart.settings import Settings
 from broker import (
     create_topics,
     describe_topic_configs,
@@ -16,6 +15,7 @@ from broker import (
     status,
     stop_detached,
 )
+from runtime.settings import Settings
 from schemas.topics import DAY_MS, Topics
 
 

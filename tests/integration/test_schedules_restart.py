@@ -14,9 +14,9 @@ from stacks import stack_settings
 from test_pipeline import arrivals, publish
 
 from aftercart.explain import read_decisions
-from aftercart.settings import settings_env
 from aftercart.stack import Stack
 from bench.measure import wait_until
+from runtime.settings import settings_env
 from sandbox.client import SandboxClient
 from schemas.codec import new_event
 from schemas.events import CloudEvent

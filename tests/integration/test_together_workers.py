@@ -22,9 +22,9 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from aftercart.apps import faust_app, run_worker
 from aftercart.processes import Child, Supervisor
-from aftercart.settings import Settings, settings_env
+from runtime.apps import faust_app, run_worker
+from runtime.settings import Settings, settings_env
 from schemas.events import OrderPlaced
 from schemas.topics import Topics
 from streams.products import install_products, publish_purchases

@@ -17,11 +17,11 @@ from stacks import stack_settings
 
 from aftercart import storefront
 from aftercart.explain import read_decisions, timeline
-from aftercart.settings import Settings
 from aftercart.stack import Stack
 from bench.measure import wait_until
 from broker import LocalKafka, create_topics, free_ports
 from broker.reading import read_topic
+from runtime.settings import Settings
 from sandbox.client import SandboxClient
 from schemas.notification import notification_id
 from schemas.topics import Topics

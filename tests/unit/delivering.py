@@ -12,13 +12,13 @@ from typing import Any
 
 import orjson
 
-from aftercart.settings import Settings
 from channels.delivery import Delivery, Outcome
 from channels.errors import RetriableError
 from channels.ledger import Ledger
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
 from channels.worker import by_customer, by_record
+from runtime.settings import Settings
 from schemas.codec import encode
 from schemas.notification import NotificationRequest, Recipient
 

@@ -11,11 +11,11 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 
-from aftercart.settings import Settings
 from channels.errors import ConfigurationError, LookupUnavailable
 from channels.messages import EmailMessage, SmsMessage
 from channels.sendgrid_email import SendGridEmail, activity_query
 from channels.twilio_sms import TwilioSms
+from runtime.settings import Settings
 from sandbox.testing import SandboxHandle
 
 SINCE = datetime.now(UTC) - timedelta(minutes=1)

@@ -26,11 +26,11 @@ from delivering import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aftercart.settings import Settings
 from channels.delivery import Delivery
 from channels.errors import PermanentError, RetriableError
 from channels.ledger import is_sent
 from channels.retry import RetryPolicy
+from runtime.settings import Settings
 from schemas.codec import decode_retry, encode
 from schemas.topics import CHANNELS, Topics
 

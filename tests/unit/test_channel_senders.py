@@ -17,7 +17,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from aftercart.settings import Settings
 from channels.errors import (
     ConfigurationError,
     DeliveryError,
@@ -29,6 +28,7 @@ from channels.errors import (
 from channels.messages import EmailMessage, SmsMessage
 from channels.sendgrid_email import NOTIFICATION_HEADER, SendGridEmail
 from channels.twilio_sms import TwilioSms, form_body
+from runtime.settings import Settings
 
 KEY = "SG.unit-test.secret-value"
 SID = "AC" + "1" * 32

@@ -23,7 +23,6 @@ from pydantic import SecretStr
 from yarl import URL
 
 from aftercart.cli import main
-from aftercart.settings import DEFAULT_PUSH_ORIGINS, Settings
 from channels.errors import (
     ConfigurationError,
     DisallowedEndpoint,
@@ -42,6 +41,7 @@ from channels.webpush import (
     load_vapid,
     shrunk_payload,
 )
+from runtime.settings import DEFAULT_PUSH_ORIGINS, Settings
 from schemas.common import PushKeys, PushSubscription
 
 SANDBOX = "http://127.0.0.1:8787"

@@ -23,13 +23,13 @@ from delivering import (
     request,
 )
 
-from aftercart.settings import Settings
 from channels.delivery import Delivery
 from channels.errors import ConfigurationError, OptedOut, PermanentError, RetriableError
 from channels.ledger import Ledger, is_sent
 from channels.messages import Receipt
 from channels.pipeline import Pipeline
 from channels.retry import RetryPolicy
+from runtime.settings import Settings
 
 
 async def test_a_permanent_failure_is_dead_lettered_at_once() -> None:

@@ -9,7 +9,6 @@ import pytest
 from pydantic import SecretStr
 from yarl import URL
 
-from aftercart.settings import Settings
 from channels.errors import (
     ConfigurationError,
     DisallowedEndpoint,
@@ -20,6 +19,7 @@ from channels.render import Renderer
 from channels.sendgrid_email import SendGridEmail
 from channels.twilio_sms import TwilioSms
 from channels.webpush import WebPush
+from runtime.settings import Settings
 from sandbox.testing import SandboxHandle
 from schemas.common import PushSubscription
 from schemas.notification import NotificationRequest, Recipient

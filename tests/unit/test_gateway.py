@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from json_fuzz import json_values
 from pydantic import SecretStr
 
-from aftercart.settings import Settings
 from ingest.accept import Intake
 from ingest.dedupe import SeenEvents
 from ingest.gateway import create_gateway
@@ -27,6 +26,7 @@ from ingest.receipts import twilio_signature
 from ingest.shopify import MAPPERS
 from ingest.signatures import sign
 from ingest.sink import KafkaUnavailable, Record
+from runtime.settings import Settings
 from schemas.codec import decode_event, new_event
 from schemas.deadletter import DeadLetter
 from schemas.receipt import DeliveryReceipt

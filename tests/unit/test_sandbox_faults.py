@@ -21,7 +21,7 @@ from sendgrid.helpers.mail import CustomArg, Mail
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from aftercart.settings import Settings, settings_env
+from runtime.settings import Settings, settings_env
 from sandbox.faults import ChannelProfile, Faults
 from sandbox.testing import SandboxHandle
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from aftercart.cli import main, parser
-from aftercart.settings import Settings, settings_env
+from runtime.settings import Settings, settings_env
 
 
 def test_without_credentials_every_provider_is_the_sandbox() -> None:
@@ -58,21 +57,3 @@ def test_a_child_process_environment_rebuilds_the_same_settings(
 def test_the_environment_prefix_is_aftercart(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AFTERCART_TOPIC_PREFIX", "myshop")
     assert Settings().topic_prefix == "myshop"
-
-
-def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        parser().parse_args(["--help"])
-    out = capsys.readouterr().out
-    for command in ("up", "demo", "kafka", "topics", "sandbox", "gateway", "worker", "bench"):
-        assert f"    {command} " in out
-    for command in ("explain", "render"):
-        assert f"    {command} " in out
-
-
-def test_kafka_status_without_a_broker_says_so(
-    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("AFTERCART_DATA_DIR", str(tmp_path))
-    assert main(["kafka", "status"]) == 0
-    assert capsys.readouterr().out.strip() == "not running"

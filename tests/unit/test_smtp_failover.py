@@ -12,7 +12,6 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from pydantic import SecretStr
 
-from aftercart.settings import Settings
 from broker.launcher import free_ports
 from channels.errors import (
     ConfigurationError,
@@ -26,6 +25,7 @@ from channels.messages import EmailMessage, Message, Receipt
 from channels.registry import build_sender
 from channels.sendgrid_email import NOTIFICATION_HEADER, SendGridEmail
 from channels.smtp_email import SmtpEmail, mime_message
+from runtime.settings import Settings
 from sandbox.outbox import Outbox
 from sandbox.smtp import start_smtp_server
 

@@ -11,13 +11,13 @@ from pydantic import SecretStr
 from sendgrid.helpers.mail import From
 from test_gateway import TOPICS, FakeKafka, connect
 
-from aftercart import unsubscribe
-from aftercart.settings import Settings
 from channels.messages import EmailMessage
 from channels.sendgrid_email import mail_body
 from ingest.accept import Intake
 from ingest.dedupe import SeenEvents
 from ingest.gateway import create_gateway
+from runtime import unsubscribe
+from runtime.settings import Settings
 from schemas.codec import decode_event, new_event
 from streams.handle import Context, on_wake
 from streams.lifecycle import scheduled

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aftercart.settings import Settings
 from channels.worker import create_channel_app
+from runtime.settings import Settings
 from streams.app import create_app
 
 SETTINGS = Settings(kafka_linger_ms=40, kafka_fetch_wait_ms=30, kafka_fetch_min_bytes=4096)

@@ -16,7 +16,7 @@ import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as driver
 
-from aftercart.settings import Settings
+from runtime.settings import Settings
 
 
 class _ConsumerThread(driver.AIOKafkaConsumerThread):

@@ -11,8 +11,8 @@ import faust
 from faust.types import EventT
 from faust.worker import Worker
 
-from aftercart.settings import Settings
-from aftercart.transport import use_fetch_batching
+from runtime.settings import Settings
+from runtime.transport import use_fetch_batching
 from schemas.codec import encode
 from schemas.deadletter import dead_letter
 

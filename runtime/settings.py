@@ -93,7 +93,7 @@ class Settings(BaseSettings):
 
     # Where providers call back (delivery receipts; the gateway).
     public_url: str = "http://127.0.0.1:8080"
-    # Signs the one-click unsubscribe links of marketing emails (aftercart/unsubscribe.py); the
+    # Signs the one-click unsubscribe links of marketing emails (runtime/unsubscribe.py); the
     # stream processor and the gateway need the same. Without it marketing emails carry no
     # List-Unsubscribe link, and their footer says to reply instead.
     unsubscribe_secret: SecretStr | None = None

@@ -1,0 +1,31 @@
+"""What one `aftercart` command is: its name, its help line, its arguments and what it runs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runtime.settings import Settings
+
+Run = Callable[[argparse.Namespace, Settings], int]
+Arguments = Callable[[argparse.ArgumentParser], None]
+
+
+def no_arguments(parser: argparse.ArgumentParser) -> None:
+    """For a command that takes none."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One entry of the command table (aftercart/commands/__init__.py)."""
+
+    name: str
+    help: str
+    run: Run
+    arguments: Arguments = no_arguments
+    # A long-running service: runs on uvloop and lets its own framework handle SIGTERM.
+    service: bool = False
+    # Takes no arguments of its own: whatever follows its name, --help included, is handed
+    # on unparsed as args.rest (to another program).
+    passthrough: bool = False
