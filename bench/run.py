@@ -14,7 +14,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from aftercart.demo import demo_settings
+from aftercart.demo.run import demo_settings
 from aftercart.stack import PIPELINE, Stack
 from bench import ingest, passthrough
 from bench.measure import cpu_seconds, machine_probe, peak_rss_mb, percentile, wait_until

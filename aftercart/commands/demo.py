@@ -10,7 +10,7 @@ from runtime.settings import Settings
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the demo; non-zero when an expected message did not arrive."""
-    from aftercart.demo import run_demo
+    from aftercart.demo.run import run_demo
 
     return run_demo(settings)
 

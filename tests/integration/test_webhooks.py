@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 from stacks import stack_settings
 
-from aftercart import storefront
+from aftercart.demo import storefront
 from aftercart.explain import read_decisions, timeline
 from aftercart.stack import Stack
 from bench.measure import wait_until

@@ -9,7 +9,7 @@ from deciding import PROFILE, SUB, decide_now
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aftercart.sample_shop import CUSTOMERS, _order_data
+from aftercart.demo.sample_shop import CUSTOMERS, _order_data
 from schemas.codec import new_event
 from schemas.events import CloudEvent, CustomerUpserted, PreferencesUpdated, WebpushSubscribed
 from schemas.notification import notification_id

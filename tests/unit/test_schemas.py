@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from aftercart.sample_shop import CUSTOMERS, _order_data
+from aftercart.demo.sample_shop import CUSTOMERS, _order_data
 from schemas.codec import InvalidMessage, decode_event, encode, new_event
 from schemas.events import EVENT_MODELS
 from schemas.generate import SCHEMA_DIR, documents, render

@@ -53,9 +53,28 @@ def shopify_story(order_id: int = 5_820_987_211_001, at: datetime | None = None)
     """One Shopify order from checkout to a partial refund, in the order Shopify sends it;
     placed four days before `at` (default: now), refunded the day before."""
     at = (at or datetime.now(UTC)) - timedelta(days=4)
+    order = _shopify_order(order_id, at)
+    return [
+        Webhook("shopify", "orders/create", order),
+        Webhook("shopify", "orders/paid", order | {"financial_status": "paid"}),
+        Webhook("shopify", "fulfillments/create", _shopify_fulfillment(order_id, at)),
+        Webhook(
+            "shopify",
+            "fulfillment_events/create",
+            _shipment_event(order_id, 71, "out_for_delivery", at + timedelta(hours=44)),
+        ),
+        Webhook(
+            "shopify",
+            "fulfillment_events/create",
+            _shipment_event(order_id, 72, "delivered", at + timedelta(hours=47)),
+        ),
+        Webhook("shopify", "refunds/create", _shopify_refund(order_id, at + timedelta(days=3))),
+    ]
+
+
+def _shopify_order(order_id: int, at: datetime) -> dict[str, Any]:
     b = SHOPIFY_BUYER
-    fulfillment_id = order_id + 1
-    order = {
+    return {
         "id": order_id,
         "name": "#2001",
         "order_number": 2001,
@@ -78,49 +97,48 @@ def shopify_story(order_id: int = 5_820_987_211_001, at: datetime | None = None)
         ],
         "shipping_address": {"city": "Tampere", "zip": "33100", "country_code": "FI"},
     }
-    tracking = {
-        "id": fulfillment_id,
+
+
+def _shopify_fulfillment(order_id: int, at: datetime) -> dict[str, Any]:
+    return {
+        "id": order_id + 1,
         "order_id": order_id,
         "name": "#2001.1",
         "status": "success",
         "shipment_status": None,
-        "email": b.email,
+        "email": SHOPIFY_BUYER.email,
         "tracking_company": "Posti",
         "tracking_number": "JJFI6512345678",
         "tracking_url": "https://www.posti.fi/en/tracking#/lahetys/JJFI6512345678",
         "updated_at": (at + timedelta(hours=20)).isoformat(),
     }
 
-    def shipment_event(event_id: int, status: str, hours: int) -> dict[str, Any]:
-        return {
-            "id": event_id,
-            "fulfillment_id": fulfillment_id,
-            "order_id": order_id,
-            "status": status,
-            "happened_at": (at + timedelta(hours=hours)).isoformat(),
-            "created_at": (at + timedelta(hours=hours, minutes=1)).isoformat(),
-            "updated_at": (at + timedelta(hours=hours, minutes=1)).isoformat(),
-            "estimated_delivery_at": None,
-            "message": None,
-        }
 
-    refund = {
+def _shipment_event(order_id: int, event_id: int, status: str, at: datetime) -> dict[str, Any]:
+    recorded = (at + timedelta(minutes=1)).isoformat()
+    return {
+        "id": event_id,
+        "fulfillment_id": order_id + 1,
+        "order_id": order_id,
+        "status": status,
+        "happened_at": at.isoformat(),
+        "created_at": recorded,
+        "updated_at": recorded,
+        "estimated_delivery_at": None,
+        "message": None,
+    }
+
+
+def _shopify_refund(order_id: int, at: datetime) -> dict[str, Any]:
+    return {
         "id": order_id + 9,
         "order_id": order_id,
         "note": "Bread tin arrived dented",
-        "created_at": (at + timedelta(days=3)).isoformat(),
+        "created_at": at.isoformat(),
         "transactions": [
             {"id": 1, "kind": "refund", "status": "success", "amount": "24.90", "currency": "EUR"}
         ],
     }
-    return [
-        Webhook("shopify", "orders/create", order),
-        Webhook("shopify", "orders/paid", order | {"financial_status": "paid"}),
-        Webhook("shopify", "fulfillments/create", tracking),
-        Webhook("shopify", "fulfillment_events/create", shipment_event(71, "out_for_delivery", 44)),
-        Webhook("shopify", "fulfillment_events/create", shipment_event(72, "delivered", 47)),
-        Webhook("shopify", "refunds/create", refund),
-    ]
 
 
 def woocommerce_story(order_id: int = 4_242) -> list[Webhook]:

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from aftercart import storefront
+from aftercart.demo import storefront
+from aftercart.demo.sample_shop import CUSTOMERS, Customer, Expected, SampleRun, build
 from aftercart.explain import read_decisions, timeline
-from aftercart.sample_shop import CUSTOMERS, Customer, Expected, SampleRun, build
 from aftercart.stack import Stack
 from broker.launcher import free_ports
 from ingest.publisher import EventPublisher
