@@ -127,6 +127,8 @@ def test_basic_auth_user_must_be_the_account_in_the_path(sandbox: SandboxHandle)
         "more_info": "https://www.twilio.com/docs/errors/20003",
         "status": 401,
     }
+    [entry] = sandbox.messages(channel="sms", status="rejected")
+    assert entry["error"] == "401 20003 Authenticate"
 
 
 @pytest.mark.parametrize(
