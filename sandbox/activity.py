@@ -38,7 +38,7 @@ from aiohttp import web
 
 from sandbox.activity_query import Condition, QueryError, parse
 from sandbox.outbox import Outbox, OutboxEntry
-from sandbox.sendgrid import SentMail, auth_problem, errors_response
+from sandbox.sendgrid import SentMail, errors_response, unauthorized
 from sandbox.state import STATE
 
 DEFAULT_LIMIT = 10  # the document's default
@@ -58,9 +58,9 @@ _CASELESS = frozenset(("to_email", "from_email"))  # addresses, as SendGrid stor
 async def get_messages(request: web.Request) -> web.Response:
     """GET /v3/messages?query=&limit=."""
     state = request.app[STATE]
-    refused = auth_problem(request)
-    if refused is not None:
-        return errors_response(401, [(refused, None)])
+    refusal = unauthorized(request)
+    if refusal is not None:
+        return refusal.response
     result = state.check_contract(request, b"")
     if result.violations:
         return errors_response(400, [(v.message, v.field) for v in result.violations])

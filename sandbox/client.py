@@ -7,8 +7,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlencode
+
+from sandbox.outbox import Selection
 
 
 class SandboxClient:
@@ -29,20 +31,13 @@ class SandboxClient:
         return json.loads(raw) if raw else None
 
     def messages(
-        self,
-        *,
-        since: int = 0,
-        channel: str | None = None,
-        status: str | None = None,
-        limit: int | None = None,
-        fields: Sequence[str] | None = None,
+        self, *, fields: Sequence[str] | None = None, **selection: Unpack[Selection]
     ) -> list[dict[str, Any]]:
-        """Outbox entries with seq > since, oldest first, optionally of one channel and status,
-        optionally with only some of their fields (cheaper to poll)."""
-        query: dict[str, Any] = {"since": since}
-        for name, value in (("channel", channel), ("status", status), ("limit", limit)):
-            if value is not None:
-                query[name] = value
+        """The outbox entries the selection picks, oldest first, optionally with only some of
+        their fields (cheaper to poll)."""
+        query: dict[str, Any] = {
+            name: value for name, value in selection.items() if value is not None
+        }
         if fields is not None:
             query["fields"] = ",".join(fields)
         return list(self.request("GET", f"/outbox?{urlencode(query)}")["messages"])
@@ -92,12 +87,17 @@ class SandboxClient:
         return dict(self.request("GET", "/faults"))
 
     def wait_for(
-        self, count: int, *, timeout: float = 10.0, **filters: Any
+        self,
+        count: int,
+        *,
+        timeout: float = 10.0,
+        fields: Sequence[str] | None = None,
+        **selection: Unpack[Selection],
     ) -> list[dict[str, Any]]:
-        """Poll until at least count entries match the filters; raise TimeoutError otherwise."""
+        """Poll until the selection picks at least count entries; raise TimeoutError otherwise."""
         deadline = time.monotonic() + timeout
         while True:
-            found = self.messages(**filters)
+            found = self.messages(fields=fields, **selection)
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:

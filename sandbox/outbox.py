@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 # Entries kept; older ones are dropped. About 150 MB at worst, and about 60 MB more for what the
 # lookup routes keep of each accepted email and SMS (OutboxEntry.kept, some 300 bytes each).
@@ -21,6 +21,17 @@ FIELDS = (
     "seq", "channel", "status", "recipient", "label", "notification_id", "subject", "text",
     "payload", "error", "provider_id", "received_at", "received_at_ms",
 )  # fmt: skip
+
+
+class Selection(TypedDict, total=False):
+    """Which entries to read, as Outbox.messages, GET /outbox and SandboxClient.messages take it:
+    those with seq > since (0 when absent), of one channel and one status when given, oldest
+    first, at most limit of them."""
+
+    since: int
+    channel: str | None
+    status: str | None
+    limit: int | None
 
 
 @dataclass(slots=True)
@@ -88,14 +99,11 @@ class Outbox:
             self._dropped += excess
         return entry
 
-    def messages(
-        self,
-        since: int = 0,
-        channel: str | None = None,
-        status: str | None = None,
-        limit: int | None = None,
-    ) -> list[OutboxEntry]:
-        """Entries with seq > since, optionally filtered, oldest first."""
+    def messages(self, **selection: Unpack[Selection]) -> list[OutboxEntry]:
+        """The entries the selection picks, oldest first."""
+        since = selection.get("since", 0)
+        channel, status = selection.get("channel"), selection.get("status")
+        limit = selection.get("limit")
         start = 0
         if self._entries and since >= self._entries[0].seq:
             start = since - self._entries[0].seq + 1  # seqs are contiguous within the list

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from sandbox.faults import Fault, reason
 from sandbox.outbox import new_message_id
-from sandbox.state import STATE, SandboxState
+from sandbox.state import STATE, Refusal, SandboxState, admit
 
 MAX_RECIPIENTS = 1000  # to + cc + bcc over all personalizations, per request
 KEY_PREFIX = "SG."  # every SendGrid API key starts so
@@ -31,8 +31,8 @@ def errors_response(status: int, errors: list[tuple[str, str | None]]) -> web.Re
     return web.json_response(body, status=status)
 
 
-def auth_problem(request: web.Request) -> str | None:
-    """SendGrid's 401 message for the request's API key, or None when the key is taken.
+def unauthorized(request: web.Request) -> Refusal | None:
+    """SendGrid's 401 for the request's API key, or None when the key is taken.
 
     Any key of the right shape is taken, so a missing one (the SDK sends "Bearer None") still
     fails as it would in production.
@@ -41,22 +41,18 @@ def auth_problem(request: web.Request) -> str | None:
     if scheme.lower() == "bearer" and key.startswith(KEY_PREFIX):
         return None
     if not scheme:
-        return "authorization required"
-    return "The provided authorization grant is invalid, expired, or revoked"
+        message = "authorization required"
+    else:
+        message = "The provided authorization grant is invalid, expired, or revoked"
+    return Refusal(errors_response(401, [(message, None)]), f"401 {message}")
 
 
 async def mail_send(request: web.Request) -> web.StreamResponse:
     """POST /v3/mail/send."""
+    result = await admit(request, "email", fault_response, unauthorized)
+    if isinstance(result, web.Response):
+        return result
     state = request.app[STATE]
-    fault = await state.fault("email")
-    if fault is not None:
-        return fault_response(fault)
-    body = await request.read()
-    refused = auth_problem(request)
-    if refused is not None:  # SendGrid checks the key before it reads the body
-        state.outbox.record("email", "rejected", error=f"401 {refused}")
-        return errors_response(401, [(refused, None)])
-    result = state.check_contract(request, body)
     problems = [(v.message, v.field) for v in result.violations] or _provider_rules(result.body)
     if problems:
         _record_rejected(state, result.body, problems)

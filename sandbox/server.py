@@ -92,7 +92,9 @@ async def get_outbox(request: web.Request) -> web.Response:
         known = ", ".join(FIELDS)
         return web.json_response({"error": f"unknown fields {unknown}; known: {known}"}, status=400)
     outbox = request.app[STATE].outbox
-    entries = outbox.messages(since, query.get("channel"), query.get("status"), limit)
+    entries = outbox.messages(
+        since=since, channel=query.get("channel"), status=query.get("status"), limit=limit
+    )
     return web.json_response(
         {"messages": [e.to_dict(fields) for e in entries], "last_seq": outbox.stats()["last_seq"]}
     )

@@ -1,9 +1,12 @@
-"""What the sandbox's handlers share, kept on the aiohttp application."""
+"""What the sandbox's handlers share: the state kept on the aiohttp application, and the checks
+every provider makes of a send before its own rules."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -57,3 +60,31 @@ class SandboxState:
 
 
 STATE = web.AppKey("sandbox_state", SandboxState)
+
+
+class Refusal(NamedTuple):
+    """A provider's answer to credentials it does not take, and the error the outbox records."""
+
+    response: web.Response
+    error: str  # "401 ..." in the provider's words
+
+
+async def admit(
+    request: web.Request,
+    channel: str,
+    fault_response: Callable[[Fault], web.Response],
+    check_credentials: Callable[[web.Request], Refusal | None],
+) -> web.Response | CheckResult:
+    """The checks every provider makes of a send before its own rules, in the order it makes them:
+    an injected fault, the credentials, the document. The answer that ends the request (a refused
+    one recorded as rejected), or the document's verdict on the body."""
+    state = request.app[STATE]
+    fault = await state.fault(channel)
+    if fault is not None:
+        return fault_response(fault)
+    body = await request.read()
+    refusal = check_credentials(request)
+    if refusal is not None:  # the key is checked before the body is
+        state.outbox.record(channel, "rejected", error=refusal.error)
+        return refusal.response
+    return state.check_contract(request, body)

@@ -19,7 +19,7 @@ from aiohttp import web
 from sandbox.casting import percent_decode
 from sandbox.contracts import Violation
 from sandbox.faults import Fault, reason
-from sandbox.state import STATE, SandboxState
+from sandbox.state import STATE, Refusal, SandboxState, admit
 
 MAX_BODY_CHARS = 1600
 E164 = re.compile(r"(?:whatsapp:)?\+[1-9]\d{1,14}")
@@ -60,15 +60,10 @@ def error_response(status: int, code: int, message: str) -> web.Response:
 
 async def create_message(request: web.Request) -> web.StreamResponse:
     """POST /2010-04-01/Accounts/{AccountSid}/Messages.json."""
+    result = await admit(request, "sms", fault_response, unauthorized)
+    if isinstance(result, web.Response):
+        return result
     state = request.app[STATE]
-    fault = await state.fault("sms")
-    if fault is not None:
-        return fault_response(fault)
-    body = await request.read()
-    if not authenticated(request):
-        state.outbox.record("sms", "rejected", error="401 20003 Authenticate")
-        return error_response(401, 20003, "Authenticate")
-    result = state.check_contract(request, body)
     form: dict[str, Any] = result.body if isinstance(result.body, dict) else {}
     problem = contract_problem(result.violations) or _provider_rules(form)
     if problem:
@@ -89,11 +84,13 @@ def fault_response(fault: Fault) -> web.Response:
     return response
 
 
-def authenticated(request: web.Request) -> bool:
-    """HTTP Basic with the path's account SID as user and any non-empty token, as the sandbox
-    takes it; Twilio answers anything else 401 20003."""
+def unauthorized(request: web.Request) -> Refusal | None:
+    """Twilio's 401 20003, or None for HTTP Basic with the path's account SID as user and any
+    non-empty token, as the sandbox takes it."""
     user, password = _basic_credentials(request.headers.get("Authorization", ""))
-    return user == request.match_info["AccountSid"] and bool(password)
+    if user == request.match_info["AccountSid"] and password:
+        return None
+    return Refusal(error_response(401, 20003, "Authenticate"), "401 20003 Authenticate")
 
 
 def _basic_credentials(header: str) -> tuple[str | None, str | None]:

@@ -39,10 +39,10 @@ from sandbox.state import STATE
 from sandbox.twilio import (
     JSON_HEADERS,
     SentSms,
-    authenticated,
     contract_problem,
     error_response,
     resource,
+    unauthorized,
 )
 
 DEFAULT_PAGE_SIZE = 50
@@ -56,8 +56,9 @@ class BadListRequest(ValueError):
 async def list_messages(request: web.Request) -> web.Response:
     """GET /2010-04-01/Accounts/{AccountSid}/Messages.json."""
     state = request.app[STATE]
-    if not authenticated(request):
-        return error_response(401, 20003, "Authenticate")
+    refusal = unauthorized(request)
+    if refusal is not None:
+        return refusal.response
     problem = contract_problem(state.check_contract(request, b"").violations)
     if problem:
         return error_response(*problem)

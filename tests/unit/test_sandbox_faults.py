@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 from python_http_client.exceptions import ServiceUnavailableError, TooManyRequestsError
+from sandbox_http import exchange
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, Mail
 from twilio.base.exceptions import TwilioRestException
@@ -51,11 +52,7 @@ def send(sandbox: SandboxHandle, channel: str, timeout: float = 10.0) -> tuple[i
     else:
         path, body, headers = "/push/gone", b"", {"TTL": "60"}
     req = urllib.request.Request(sandbox.base_url + path, body, headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, json.loads(exc.read())
+    return exchange(req, timeout)
 
 
 def twilio(sandbox: SandboxHandle) -> Client:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import urllib.error
+import urllib.request
+from typing import Any
 
 import pytest
+from sandbox_http import exchange
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 from twilio.rest import Client
@@ -74,6 +77,33 @@ def test_routes_over_http(sandbox: SandboxHandle) -> None:
     sandbox.clear()
     assert sandbox.messages() == []
     assert sandbox.stats()["total"] == 0
+
+
+def test_the_client_selects_over_http_as_the_outbox_does(sandbox: SandboxHandle) -> None:
+    # given an accepted email, a push to a gone subscriber, an email without a key, an SMS
+    SendGridAPIClient("SG.k", host=sandbox.base_url).send(
+        Mail("a@shop.example", "b@example.com", "Hi", plain_text_content="Hi")
+    )
+    send = urllib.request.Request(f"{sandbox.base_url}/push/gone", b"", {"TTL": "60"})
+    assert exchange(send)[0] == 410
+    send = urllib.request.Request(f"{sandbox.base_url}/v3/mail/send", b"{}", method="POST")
+    assert exchange(send)[0] == 401
+    twilio = Client("AC" + "0" * 32, "token")
+    twilio.api.base_url = sandbox.base_url
+    twilio.messages.create(to="+15551234567", from_="+15005550006", body="Hi")
+    first = sandbox.messages()[0]["seq"]
+
+    def picked(**selection: Any) -> list[int]:
+        return [entry["seq"] - first for entry in sandbox.messages(**selection)]
+
+    # then each part of the selection picks over HTTP what it picks in the outbox itself
+    assert picked() == [0, 1, 2, 3]
+    assert picked(since=first + 1) == [2, 3]
+    assert picked(channel="email") == [0, 2]
+    assert picked(status="rejected") == [1, 2]
+    assert picked(channel="email", status="rejected", since=first) == [2]
+    assert picked(limit=3, since=first) == [1, 2, 3]
+    assert sandbox.wait_for(1, channel="sms", fields=["channel"]) == [{"channel": "sms"}]
 
 
 def test_fields_serves_only_what_was_asked(sandbox: SandboxHandle) -> None:

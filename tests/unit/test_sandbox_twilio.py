@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 import urllib.error
 import urllib.request
@@ -12,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from sandbox_http import call
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
@@ -38,11 +38,7 @@ def raw_post(sandbox: SandboxHandle, form: dict[str, str], user: str = SID) -> t
         {"Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"},
         method="POST",
     )
-    try:
-        with urllib.request.urlopen(req) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    return call(req)
 
 
 def test_sdk_create_parses_the_message(sandbox: SandboxHandle) -> None:
@@ -131,6 +127,8 @@ def test_basic_auth_user_must_be_the_account_in_the_path(sandbox: SandboxHandle)
         "more_info": "https://www.twilio.com/docs/errors/20003",
         "status": 401,
     }
+    [entry] = sandbox.messages(channel="sms", status="rejected")
+    assert entry["error"] == "401 20003 Authenticate"
 
 
 @pytest.mark.parametrize(

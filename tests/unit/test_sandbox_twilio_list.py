@@ -14,14 +14,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+from sandbox_http import call, document
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageList
 
-from sandbox.contracts import SPEC_DIR
 from sandbox.testing import SandboxHandle
 
 SID = "AC" + "0123456789abcdef" * 2
@@ -63,17 +62,7 @@ def raw(
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     else:
         url += f"?{urlencode(params)}"
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method)) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-@pytest.fixture(scope="module")
-def twilio_document() -> OpenAPI:
-    data = json.loads((SPEC_DIR / "twilio_api_v2010.json").read_text(encoding="utf-8"))
-    return OpenAPI.from_dict(data, config=Config(spec_validator_cls=None))  # checked elsewhere
+    return call(urllib.request.Request(url, data, headers, method=method))
 
 
 async def test_the_worker_finds_the_created_message(sandbox: SandboxHandle) -> None:
@@ -93,9 +82,7 @@ async def test_the_worker_finds_the_created_message(sandbox: SandboxHandle) -> N
     assert (found.date_sent, found.uri) == (None, created.uri)
 
 
-def test_each_listed_message_is_what_the_create_answered(
-    sandbox: SandboxHandle, twilio_document: OpenAPI
-) -> None:
+def test_each_listed_message_is_what_the_create_answered(sandbox: SandboxHandle) -> None:
     status, created = raw(sandbox, "POST", {"To": JANE, "From": SHOP, "Body": "Ready for pickup"})
     assert status == 201
 
@@ -115,7 +102,7 @@ def test_each_listed_message_is_what_the_create_answered(
     }
     request = MockRequest("https://api.twilio.com", "get", MESSAGES)
     response = MockResponse(json.dumps(page).encode(), status_code=200)
-    twilio_document.validate_response(request, response)  # raises on a mismatch
+    document("twilio_api_v2010.json").validate_response(request, response)  # raises on a mismatch
 
 
 async def test_other_numbers_and_accounts_are_not_listed(sandbox: SandboxHandle) -> None:
