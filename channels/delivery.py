@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,9 +39,11 @@ from schemas.deadletter import Attempt, dead_letter
 from schemas.events import CloudEvent
 from schemas.notification import NotificationRequest
 from schemas.retry import RETRY_VERSION, Origin, RetryRecord
+from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+Record = tuple[str, bytes | None, bytes, int | None]  # topic, key, value, partition
 
 
 def utc_now() -> datetime:
@@ -61,6 +64,24 @@ class Outcome:
     retry: bytes | None = None
     dead: bytes | None = None
     feedback: CloudEvent | None = None  # contact.failed, for the stream processor to act on
+
+
+def follow_ups(
+    outcome: Outcome, topics: Topics, channel: str, key: bytes | None, partition: int
+) -> list[Record]:
+    """What to publish once a message of `partition` (under `key`) is handled, in this order:
+    the provider's word on the contact point, for the stream processor, keyed by customer;
+    the retry record, in the message's own partition (the retry topic is co-partitioned with
+    the ledger); the dead letter."""
+    records: list[Record] = []
+    if outcome.feedback is not None:
+        feedback = outcome.feedback
+        records.append((topics.events, feedback.partitionkey.encode(), encode(feedback), None))
+    if outcome.retry is not None:
+        records.append((topics.retry(channel), key, outcome.retry, partition))
+    if outcome.dead is not None:
+        records.append((topics.deadletter, None, outcome.dead, None))
+    return records
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,7 @@ class Delivery:
         # One attempt per notification at a time, whichever agent holds it (a replayed message
         # and its retry record), so the ledger is asked only once the other has recorded.
         self.claims = Claims()
+        self.users: set[str] = set()  # the agents still using the sender
         renderer = Renderer()
         ttl = settings.push_ttl_s
         self.render: Callable[[NotificationRequest], Any] = {
@@ -112,6 +134,17 @@ class Delivery:
             "sms": renderer.sms,
             "push": lambda request: renderer.push(request, ttl),
         }[channel]
+
+    @asynccontextmanager
+    async def in_use(self, agent: str) -> AsyncIterator[None]:
+        """Keep the sender open while `agent` runs; the last agent to stop closes it."""
+        self.users.add(agent)
+        try:
+            yield
+        finally:
+            self.users.discard(agent)
+            if not self.users:
+                await self.sender.close()
 
     async def handle(self, event: faust.EventT, ledger: Ledger) -> Outcome:
         """A notification request's first attempt, unless the ledger shows it was delivered

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -121,3 +122,27 @@ class InOrderAcks:
 
     def __len__(self) -> int:
         return sum(len(waiting) for waiting in self._taken.values())
+
+
+async def take_in_order(
+    events: AsyncIterable[Any],
+    key: Callable[[Any], bytes],
+    work: Callable[[Any], Awaitable[None]],
+    limit: int,
+) -> None:
+    """Start `work` on each event as it is taken (each key's in order, at most `limit` at once)
+    and acknowledge each partition's events in offset order once their work is done; return
+    when the events end and every one taken is done."""
+    pipeline, acks = Pipeline(limit), InOrderAcks()
+
+    async def job(event: Any) -> None:
+        await work(event)
+        # Only now may the offset be committed, and only once every message before it on its
+        # partition is done too; faust flushes the producer, whatever the work queued
+        # included, before it commits.
+        acks.finished(event)
+
+    async for event in events:
+        acks.taken(event)
+        await pipeline.submit(key(event), partial(job, event))
+    await pipeline.drain()

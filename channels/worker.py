@@ -21,17 +21,17 @@ from typing import Any
 import faust
 
 from channels.base import Sender
-from channels.delivery import Clock, Delivery, Outcome, utc_now
-from channels.ledger import Ledger
-from channels.pipeline import InOrderAcks, Pipeline
+from channels.delivery import Clock, Delivery, Outcome, follow_ups, utc_now
+from channels.ledger import Ledger, Write
+from channels.pipeline import take_in_order
 from channels.registry import build_sender
 from runtime.apps import faust_app, produce
 from runtime.settings import Settings
-from schemas.codec import encode
 from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
 SenderFactory = Callable[[str, Settings], Sender[Any]]
+Handle = Callable[[faust.EventT, Ledger], Awaitable[Outcome]]
 
 
 def by_customer(event: faust.EventT) -> bytes:
@@ -42,6 +42,17 @@ def by_customer(event: faust.EventT) -> bytes:
 def by_record(event: faust.EventT) -> bytes:
     """The pipeline key of a retry record: its own place, so no record waits for another."""
     return f"{event.message.partition}/{event.message.offset}".encode()
+
+
+def ledger_writer(app: faust.App, changelog: str) -> Write:
+    """Ledger records written in the message's partition, as faust's own table write would
+    put them, but by the producer's fast path (the table write cost a channel worker about a
+    third more CPU per message)."""
+
+    async def write(partition: int, key: bytes, value: bytes | None) -> Awaitable[Any]:
+        return await produce(app, changelog, key, value, partition)
+
+    return write
 
 
 def create_channel_app(
@@ -55,20 +66,9 @@ def create_channel_app(
     app = faust_app(topics.channel_app_id(channel), settings)
     source = app.topic(topics.notify(channel))
     retries = app.topic(topics.retry(channel))
-    deadletters = app.topic(topics.deadletter)
-    events = app.topic(topics.events)  # contact.failed goes back to the stream processor
     table = app.Table("ledger")
-    changelog = topics.ledger(channel)
     delivery = Delivery(channel, settings, sender_factory(channel, settings), clock=clock)
-    running: set[str] = set()  # agents still using the sender
-
-    async def write(partition: int, key: bytes, value: bytes | None) -> Awaitable[Any]:
-        """A ledger record, in the message's partition, as faust's own table write would put
-        it, but by the producer's fast path (the table write cost a channel worker about a
-        third more CPU per message)."""
-        return await produce(app, changelog, key, value, partition)
-
-    ledger = Ledger(table.data, write, clock)
+    ledger = Ledger(table.data, ledger_writer(app, topics.ledger(channel)), clock)
     keep = timedelta(hours=settings.ledger_keep_h)
 
     @app.timer(settings.ledger_prune_every_s)
@@ -77,43 +77,20 @@ def create_channel_app(
         if pruned := await ledger.prune(keep):
             log.info("ledger: %d entries older than %s pruned", pruned, keep)
 
-    async def job(
-        handle: Callable[..., Awaitable[Outcome]], acks: InOrderAcks, event: faust.EventT
-    ) -> None:
+    async def finish(handle: Handle, event: faust.EventT) -> None:
+        """Handle one message, and queue what it leads to before it is acknowledged."""
         outcome = await handle(event, ledger)
-        if outcome.feedback is not None:
-            key = outcome.feedback.partitionkey.encode()
-            await events.send(key=key, value=encode(outcome.feedback))
-        if outcome.retry is not None:
-            # The same partition number: the retry topic is co-partitioned with the ledger.
-            partition = event.message.partition
-            await produce(app, topics.retry(channel), event.key, outcome.retry, partition)
-        if outcome.dead is not None:
-            await deadletters.send(value=outcome.dead)
-        # Only now may the offset be committed, and only once every message before it on its
-        # partition is done too (channels/pipeline.py); faust flushes the producer, the retry
-        # record included, before it commits.
-        acks.finished(event)
+        for record in follow_ups(outcome, topics, channel, event.key, event.message.partition):
+            await produce(app, *record)
 
     async def consume(
-        name: str,
-        stream: faust.StreamT,
-        handle: Callable[..., Awaitable[Outcome]],
-        key: Callable[[faust.EventT], bytes],
+        name: str, stream: faust.StreamT, handle: Handle, key: Callable[[faust.EventT], bytes]
     ) -> None:
-        running.add(name)
-        pipeline, acks = Pipeline(settings.channel_in_flight), InOrderAcks()
-        try:
+        async with delivery.in_use(name):
             # noack: faust must not commit a message when the next one is taken, only once
             # it was delivered, put on the retry topic or dead-lettered.
-            async for event in stream.noack().events():  # type: ignore[attr-defined]
-                acks.taken(event)
-                await pipeline.submit(key(event), partial(job, handle, acks, event))
-            await pipeline.drain()
-        finally:
-            running.discard(name)
-            if not running:
-                await delivery.sender.close()
+            events = stream.noack().events()  # type: ignore[attr-defined]
+            await take_in_order(events, key, partial(finish, handle), settings.channel_in_flight)
 
     @app.agent(source)
     async def deliver(stream: faust.StreamT) -> None:

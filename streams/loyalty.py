@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 Rate = Decimal | float | int
@@ -20,3 +21,11 @@ def tier_for(points: int, tiers: Mapping[str, int]) -> str | None:
     """The tier with the highest threshold the balance reaches; None below every threshold."""
     reached = [(threshold, name) for name, threshold in tiers.items() if points >= threshold]
     return max(reached)[1] if reached else None
+
+
+@dataclass(frozen=True)
+class Loyalty:
+    """The shop's loyalty programme: points per unit of money spent, and each tier's threshold."""
+
+    points_per_unit: Rate
+    tiers: Mapping[str, int]

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from schemas.codec import decode_event, encode
+from schemas.decision import DecisionRecord
 from schemas.events import CloudEvent
+from streams.records import held_record
 
 OrderState = dict[str, Any]
 MAX_WAITING = 20
@@ -32,11 +35,6 @@ class Resolution:
     state: OrderState | None = None
     waiting: str | None = None
     dropped: str | None = None
-
-
-def is_order_scoped(event: CloudEvent) -> bool:
-    """Order and fulfillment events carry an order id; customer events do not."""
-    return getattr(event.data, "order_id", None) is not None  # type: ignore[attr-defined]
 
 
 def is_complete(event: CloudEvent) -> bool:
@@ -70,6 +68,16 @@ def resolve(event: CloudEvent, state: OrderState | None) -> Resolution:
     data = event.data  # type: ignore[attr-defined]
     ids = {name: getattr(data, name) for name in ("customer_id", "order_number")}
     return _fold(ids, state, event)
+
+
+def held_records(event: CloudEvent, result: Resolution, now: datetime) -> list[DecisionRecord]:
+    """What the decisions topic is told of an event that waits for its order, or is dropped."""
+    records = []
+    if result.waiting:
+        records.append(held_record(event, "waiting", result.waiting, now))
+    if result.dropped:
+        records.append(held_record(event, "dropped", result.dropped, now))
+    return records
 
 
 def _fold(

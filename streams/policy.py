@@ -9,6 +9,7 @@ from functools import partial
 
 from runtime.settings import Settings
 from runtime.unsubscribe import link
+from streams.loyalty import Loyalty
 from streams.timing import QuietHours
 
 
@@ -61,6 +62,11 @@ def policy_from(settings: Settings) -> Policy:
         points_per_unit=settings.loyalty_points_per_unit,
         unsubscribe=_unsubscribe_links(settings),
     )
+
+
+def loyalty_from(settings: Settings) -> Loyalty:
+    """The loyalty programme the settings describe."""
+    return Loyalty(settings.loyalty_points_per_unit, settings.loyalty_tiers)
 
 
 def _unsubscribe_links(settings: Settings) -> Callable[[str], str] | None:

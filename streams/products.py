@@ -28,28 +28,17 @@ It keeps each entry as the changelog's bytes and decodes the few a message asks 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 import faust
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from faust.types import EventT
 from mode import Service
 
-from runtime.apps import dead_letter_of, produce
-from schemas.codec import InvalidMessage
-from schemas.events import OrderPlaced
 from schemas.topics import Topics
-from streams.together import Entry, Lookup, fold, purchase_records, read_record
+from streams.rejects import read_or_reject, rejecter
+from streams.together import Entry, Lookup, fold, read_record
 
 log = logging.getLogger(__name__)
-Send = Callable[[str, bytes | None, bytes], Awaitable[object]]
-
-
-async def publish_purchases(send: Send, topic: str, order: OrderPlaced) -> None:
-    """Queue one purchase record per distinct SKU of the order with the caller's send."""
-    for sku, record in purchase_records(order):
-        await send(topic, sku.encode(), record)
 
 
 class Replica(Service):
@@ -116,11 +105,7 @@ def install_products(app: faust.App, topics: Topics) -> Lookup:
     bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
     replica = Replica(bootstrap, topics.changelog("together"), topics.partitions)
     app.add_dependency(replica)
-
-    async def reject(message: EventT, reason: str) -> None:
-        await produce(
-            app, topics.deadletter, message.key, dead_letter_of(message, reason, "streams")
-        )
+    reject = rejecter(app, topics)
 
     @app.agent(purchases)
     async def count_purchases(stream: faust.StreamT) -> None:
@@ -128,10 +113,8 @@ def install_products(app: faust.App, topics: Topics) -> Lookup:
             if not message.key:
                 await reject(message, "purchase record without a SKU key")
                 continue
-            try:
-                record = read_record(message.value)
-            except InvalidMessage as exc:
-                await reject(message, exc.reason)
+            record = await read_or_reject(message, read_record, reject)
+            if record is None:
                 continue
             sku = message.key.decode()
             known = together.get(sku)

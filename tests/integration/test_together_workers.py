@@ -9,7 +9,6 @@ topic. Run as a script, this file is that worker
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import time
@@ -27,7 +26,8 @@ from runtime.apps import faust_app, run_worker
 from runtime.settings import Settings, settings_env
 from schemas.events import OrderPlaced
 from schemas.topics import Topics
-from streams.products import install_products, publish_purchases
+from streams.products import install_products
+from streams.routing import purchases
 from streams.together import complements
 
 
@@ -110,18 +110,12 @@ def placed(order_id: str, *skus: str) -> OrderPlaced:
 
 
 def publish(bootstrap: str, topics: Topics, *orders: OrderPlaced) -> None:
-    """Publish purchase records as the customers agent does, through publish_purchases."""
+    """Publish purchase records as the customers agent routes them (streams/routing.py)."""
     producer = KafkaProducer(bootstrap_servers=bootstrap)
-
-    async def send(topic: str, key: bytes | None, value: bytes) -> None:
-        producer.send(topic, key=key, value=value)
-
-    async def publish_all() -> None:
-        for order in orders:
-            await publish_purchases(send, topics.purchases, order)
-
     try:
-        asyncio.run(publish_all())
+        for order in orders:
+            for topic, key, value in purchases(topics.purchases, order):
+                producer.send(topic, key=key, value=value)
         producer.flush()
     finally:
         producer.close()

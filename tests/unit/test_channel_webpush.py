@@ -1,31 +1,23 @@
-"""Web push: the endpoint allowlist, VAPID tokens, encryption and the push service's answers."""
+"""Web push: encryption, the push service's answers, and a payload too large shortened once."""
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
-import http_ece
 import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
 from hypothesis import strategies as st
+from pushing import Browser, claims
 from py_vapid import Vapid
-from pydantic import SecretStr
 from yarl import URL
 
-from aftercart.cli import main
 from channels.errors import (
     ConfigurationError,
-    DisallowedEndpoint,
     PayloadTooLarge,
     PermanentError,
     RetriableError,
@@ -33,190 +25,9 @@ from channels.errors import (
 )
 from channels.messages import PushMessage
 from channels.render import MAX_PUSH_PAYLOAD
-from channels.webpush import (
-    SHORT_PUSH_BODY,
-    VapidTokens,
-    WebPush,
-    check_endpoint,
-    load_vapid,
-    shrunk_payload,
-)
-from runtime.settings import DEFAULT_PUSH_ORIGINS, Settings
+from channels.webpush import SHORT_PUSH_BODY, WebPush, shrunk_payload
+from runtime.settings import Settings
 from schemas.common import PushKeys, PushSubscription
-
-SANDBOX = "http://127.0.0.1:8787"
-
-
-@pytest.mark.parametrize(
-    "endpoint",
-    [
-        "https://fcm.googleapis.com/fcm/send/abc:def",
-        "https://FCM.googleapis.com:443/fcm/send/abc",
-        "https://updates.push.services.mozilla.com/wpush/v2/gAAA",
-        "https://web.push.apple.com/QGx1b2",
-        "https://wns2-par02p.notify.windows.com/w/?token=BQYAAA",
-    ],
-)
-def test_known_push_services_are_allowed(endpoint: str) -> None:
-    assert check_endpoint(endpoint, DEFAULT_PUSH_ORIGINS).scheme == "https"
-
-
-@pytest.mark.parametrize(
-    "endpoint",
-    [
-        "http://fcm.googleapis.com/fcm/send/abc",  # not https
-        "https://169.254.169.254/latest/meta-data/",  # cloud metadata
-        "https://localhost/push",
-        "https://127.0.0.1/push",
-        "https://[::1]/push",
-        "https://fcm.googleapis.com:8443/fcm/send/abc",  # a port the origin does not list
-        "https://user:pw@fcm.googleapis.com/fcm/send/abc",  # userinfo
-        "https://fcm.googleapis.com@169.254.169.254/",  # userinfo hiding the real host
-        "https://fcm.googleapis.com@evil.example/",
-        "https://fcm.googleapis.com:443@evil.example/",
-        "https://evil.example%23@fcm.googleapis.com/",
-        "https://fcm.googleapis.com%40evil.example/",
-        "https://*.notify.windows.com/w/",  # the wildcard itself is no host
-        "https://%2A.notify.windows.com/w/",
-        "https://[::ffff:169.254.169.254]/",  # IP literals in other spellings
-        "https://2852039166/",
-        "https://0xa9fea9fe/",
-        "https://x.notify.windows.com:8443/w/",
-        "http://x.notify.windows.com/w/",
-        "wss://fcm.googleapis.com/fcm/send/abc",
-        "//fcm.googleapis.com/fcm/send/abc",
-        "https:fcm.googleapis.com/fcm/send/abc",
-        "https://fcm.googleapis.com.evil.example/x",
-        "https://evil.example/fcm.googleapis.com",
-        "https://notify.windows.com/w/",  # the wildcard needs a subdomain
-        "https://a.b.notify.windows.com/w/",  # ... of exactly one label
-        "https://evil.example\\@fcm.googleapis.com/",
-        "https://fcm.googleapis.com/\r\nX: y",
-        "https://fcm.googleapis.com./fcm/send/abc",
-        "file:///etc/passwd",
-        "/push/relative",
-        "not a url",
-        SANDBOX + "/push/1",  # the sandbox only when it is configured
-    ],
-)
-def test_everything_else_is_refused(endpoint: str) -> None:
-    with pytest.raises(DisallowedEndpoint):
-        check_endpoint(endpoint, DEFAULT_PUSH_ORIGINS)
-
-
-def test_sandbox_is_allowed_only_when_enabled() -> None:
-    enabled = Settings(sandbox_port=8787, push_allow_sandbox=True).push_origins
-    disabled = Settings(sandbox_port=8787).push_origins
-    assert check_endpoint(SANDBOX + "/push/1", enabled).port == 8787
-    with pytest.raises(DisallowedEndpoint):
-        check_endpoint(SANDBOX + "/push/1", disabled)
-    with pytest.raises(DisallowedEndpoint):  # same host, other port
-        check_endpoint("http://127.0.0.1:8788/push/1", enabled)
-
-
-@pytest.mark.parametrize(
-    "entry",
-    [
-        "http://push.internal",
-        "http://fcm.googleapis.com",
-        "https://10.0.0.1",
-        "https://[::1]",
-        "https://user@push.example",
-        "ftp://push.example",
-    ],
-)
-def test_only_https_push_services_may_be_configured(entry: str) -> None:
-    # the sandbox is the one plain-http origin, and only through push_allow_sandbox
-    with pytest.raises(ConfigurationError):
-        WebPush(Settings(push_allowed_origins=(entry,)))
-
-
-def test_vapid_token_is_reused_per_origin_until_near_expiry() -> None:
-    # given a signer on a fake clock that counts signatures
-    now = [1_000_000.0]
-    vapid = Vapid()
-    vapid.generate_keys()
-    tokens = VapidTokens(vapid, "mailto:ops@shop.example", clock=lambda: now[0])
-    # when / then
-    first = tokens.authorization("https://fcm.googleapis.com")
-    assert tokens.authorization("https://fcm.googleapis.com") == first
-    assert tokens.authorization("https://web.push.apple.com") != first
-    now[0] += 10.5 * 3600  # still 1.5 h left
-    assert tokens.authorization("https://fcm.googleapis.com") == first
-    now[0] += 1 * 3600  # 30 min left: renew
-    renewed = tokens.authorization("https://fcm.googleapis.com")
-    assert renewed != first
-    assert Vapid.verify(renewed)
-    claims = _claims(renewed)
-    assert claims["aud"] == "https://fcm.googleapis.com"
-    assert claims["exp"] == int(now[0]) + 12 * 3600
-
-
-def test_configured_vapid_key_is_used_and_bad_keys_fail_at_start() -> None:
-    vapid = Vapid()
-    vapid.generate_keys()
-    pem = vapid.private_pem().decode()
-    sender = WebPush(Settings(vapid_private_key=SecretStr(pem)))
-    assert sender.application_server_key == _public_key(vapid)
-    with pytest.raises(ConfigurationError) as caught:
-        WebPush(Settings(vapid_private_key=SecretStr("not-a-key")))
-    assert "not-a-key" not in str(caught.value)
-    with pytest.raises(ConfigurationError):
-        WebPush(Settings(vapid_subject="ops"))
-
-
-def test_without_a_key_an_ephemeral_one_is_made_and_logged_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with caplog.at_level("WARNING", logger="channels.webpush"):
-        first, second = WebPush(Settings()), WebPush(Settings())
-    assert first.application_server_key != second.application_server_key
-    messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 2 and "ephemeral" in messages[0]
-    assert first.application_server_key not in messages[0]
-
-
-def test_vapid_keys_command_prints_a_pair_the_settings_accept(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # given the printed pair
-    assert main(["vapid-keys"]) == 0
-    assignment, comment = capsys.readouterr().out.splitlines()
-    name, private = assignment.split("=", 1)
-    public = comment.rsplit(" ", 1)[1]
-    # when the private key is configured as printed
-    monkeypatch.setenv(name, private)
-    settings = Settings()
-    # then the sender signs with it, and browsers subscribe with the printed public key
-    assert WebPush(settings).application_server_key == public
-    signed = load_vapid(settings).sign({"aud": "https://fcm.googleapis.com", "sub": "mailto:a@b.c"})
-    assert Vapid.verify(signed["Authorization"])
-    assert _public_key(Vapid.from_raw_public(public.encode())) == public
-    assert main(["vapid-keys"]) == 0
-    assert capsys.readouterr().out.split("\n")[0] != assignment  # a new pair each time
-
-
-@dataclass
-class Browser:
-    """A subscriber's key pair: what a browser holds to decrypt its pushes."""
-
-    private: ec.EllipticCurvePrivateKey = field(
-        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
-    )
-    auth: bytes = field(default_factory=lambda: os.urandom(16))
-
-    def subscription(self, endpoint: str) -> PushSubscription:
-        public = self.private.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        keys = PushKeys(p256dh=_b64(public), auth=_b64(self.auth))
-        return PushSubscription(endpoint=endpoint, keys=keys)
-
-    def decrypt(self, body: bytes) -> bytes:
-        plain: bytes = http_ece.decrypt(
-            body, private_key=self.private, auth_secret=self.auth, version="aes128gcm"
-        )
-        return plain
 
 
 @dataclass
@@ -270,7 +81,7 @@ async def test_push_is_encrypted_signed_and_kept_for_its_ttl(
     assert browser.decrypt(body) == b'{"title":"hi"}'
     assert headers["TTL"] == "600" and headers["Content-Encoding"] == "aes128gcm"
     assert Vapid.verify(headers["Authorization"])
-    assert _claims(headers["Authorization"])["aud"] == origin
+    assert claims(headers["Authorization"])["aud"] == origin
 
 
 @pytest.mark.parametrize(
@@ -376,15 +187,6 @@ def test_a_payload_that_cannot_shrink_gives_none(payload: bytes) -> None:
     assert shrunk_payload(payload) is None
 
 
-async def test_disallowed_endpoint_is_refused_before_any_connection() -> None:
-    sender = WebPush(Settings())
-    message = PushMessage("n", Browser().subscription("https://169.254.169.254/x"), b"{}", 60)
-    with pytest.raises(DisallowedEndpoint):
-        await sender.send(message)
-    assert sender._session is None  # no session was ever opened
-    await sender.close()
-
-
 async def test_unusable_subscription_keys_are_permanent() -> None:
     sub = PushSubscription(
         endpoint="https://fcm.googleapis.com/x", keys=PushKeys(p256dh="AAAA", auth="AAAA")
@@ -425,24 +227,3 @@ async def test_unusable_keys_stay_permanent_on_every_attempt() -> None:
 def test_a_zero_ttl_is_refused() -> None:
     with pytest.raises(ValueError):
         PushMessage("n", Browser().subscription("https://fcm.googleapis.com/x"), b"{}", 0)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _public_key(vapid: Vapid) -> str:
-    return _b64(
-        vapid.public_key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-    )
-
-
-def _claims(authorization: str) -> dict[str, Any]:
-    token = authorization.split("t=", 1)[1].split(",", 1)[0]
-    payload = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return decoded

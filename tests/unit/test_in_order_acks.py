@@ -1,11 +1,14 @@
 """A channel worker acknowledges each partition's messages in offset order, so faust never
-commits past a message still in flight."""
+commits past a message still in flight (InOrderAcks), whatever order their work ends in
+(take_in_order)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from channels.pipeline import InOrderAcks
+from channels.pipeline import InOrderAcks, take_in_order
 
 
 @dataclass
@@ -58,3 +61,67 @@ def test_an_offset_handed_over_twice_is_counted_once_per_delivery() -> None:
     # Then every delivery is acknowledged, and nothing is left waiting (a stalled commit)
     assert log == [(0, 5), (0, 6), (0, 5), (0, 6)]
     assert len(acks) == 0
+
+
+async def events_of(*events: Event) -> AsyncIterator[Event]:
+    for event in events:
+        yield event
+
+
+def by_offset(event: Event) -> bytes:
+    return str(event.message.offset).encode()
+
+
+async def test_work_done_out_of_order_is_acknowledged_in_order() -> None:
+    # Given three messages of one partition, each with its own key, the first slowest
+    log: list[tuple[int, int]] = []
+    first, second, third = (Event(Message(("n", 0), offset), log) for offset in (1, 2, 3))
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def work(event: Event) -> None:
+        if event is first:
+            await release.wait()
+        done.append(event.message.offset)
+        if len(done) == 2:
+            release.set()
+
+    # When they are taken and worked on
+    await take_in_order(events_of(first, second, third), by_offset, work, limit=3)
+    # Then the later ones finished first, yet each was acknowledged in offset order
+    assert done == [2, 3, 1]
+    assert log == [(0, 1), (0, 2), (0, 3)]
+
+
+async def test_one_keys_messages_are_worked_on_in_the_order_taken() -> None:
+    # Given two messages of one customer, the first slow
+    log: list[tuple[int, int]] = []
+    slow, fast = (Event(Message(("n", 0), offset), log) for offset in (1, 2))
+    done: list[int] = []
+
+    async def work(event: Event) -> None:
+        await asyncio.sleep(0.01 if event is slow else 0)
+        done.append(event.message.offset)
+
+    # When they are taken under the same key
+    await take_in_order(events_of(slow, fast), lambda event: b"c1", work, limit=2)
+    # Then the second waited for the first
+    assert done == [1, 2]
+    assert log == [(0, 1), (0, 2)]
+
+
+async def test_a_message_whose_work_failed_holds_back_its_partitions_acknowledgements() -> None:
+    # Given a message whose work fails, a later one on its partition, and one on another
+    log: list[tuple[int, int]] = []
+    failing, later = (Event(Message(("n", 0), offset), log) for offset in (1, 2))
+    other = Event(Message(("n", 1), 7), log)
+
+    async def work(event: Event) -> None:
+        if event is failing:
+            raise RuntimeError("bug")
+
+    # When they are worked on
+    await take_in_order(events_of(failing, later, other), by_offset, work, limit=3)
+    # Then nothing of the failed message's partition is acknowledged (faust will not commit
+    # past it, and it is read again after a restart), while the other partition goes on
+    assert log == [(1, 7)]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.codec import new_event
 from schemas.events import CloudEvent
-from streams.orders import MAX_WAITING, index_record, is_complete, learn, read_index, resolve
+from streams.orders import (
+    MAX_WAITING,
+    held_records,
+    index_record,
+    is_complete,
+    learn,
+    read_index,
+    resolve,
+)
 
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ORDER = {"order_id": "shop/orders/1", "customer_id": "shop/customers/7", "order_number": "#1001"}
 
 
@@ -85,3 +95,38 @@ def test_later_parcel_news_links_to_the_tracking_the_shipment_gave() -> None:
     [ready] = resolve(delivered, after_ship.state).ready
     assert ready.data.tracking_url == "https://t/JJFI1"  # type: ignore[attr-defined]
     assert ready.data.carrier == "Posti"  # type: ignore[attr-defined]
+
+
+def test_an_event_waiting_for_its_order_is_recorded_as_waiting_under_the_order() -> None:
+    # Given a refund that came before its order
+    early = refund()
+    result = resolve(early, None)
+    # When the orders agent tells the decisions topic
+    [record] = held_records(early, result, NOW)
+    # Then it says the refund waits, and why, for the order (no customer known yet)
+    assert (record.outcome, record.reason) == ("waiting", result.waiting)
+    assert (record.event_id, record.order_id, record.customer_id) == (
+        early.id,
+        "shop/orders/1",
+        None,
+    )
+    assert record.at == NOW
+
+
+def test_an_event_dropped_for_an_order_that_never_came_is_recorded_as_dropped() -> None:
+    # Given an order whose events already fill the waiting room
+    state = None
+    for n in range(MAX_WAITING):
+        state = resolve(refund(n), state).state or state
+    # When one more comes
+    late = refund(999)
+    [record] = held_records(late, resolve(late, state), NOW)
+    # Then it is recorded as dropped, with the reason
+    assert record.outcome == "dropped"
+    assert record.reason is not None and "never arrived" in record.reason
+
+
+def test_nothing_is_recorded_for_events_that_go_on() -> None:
+    ids = read_index(index_record(placed())) or {}
+    completed = resolve(refund(), learn(ids, None).state)
+    assert held_records(refund(), completed, NOW) == []

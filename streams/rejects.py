@@ -1,0 +1,36 @@
+"""A message a streams agent cannot read goes to the dead-letter topic, and the stream goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import faust
+from faust.types import EventT
+
+from runtime.apps import dead_letter_of, produce
+from schemas.codec import InvalidMessage
+from schemas.topics import Topics
+
+T = TypeVar("T")
+Reject = Callable[[EventT, str], Awaitable[None]]
+
+
+def rejecter(app: faust.App, topics: Topics) -> Reject:
+    """Dead-letter a message with the reason, through the app's producer."""
+
+    async def reject(message: EventT, reason: str) -> None:
+        record = dead_letter_of(message, reason, "streams")
+        await produce(app, topics.deadletter, message.key, record)
+
+    return reject
+
+
+async def read_or_reject(message: EventT, read: Callable[[bytes], T], reject: Reject) -> T | None:
+    """The message's value as `read` reads it; None once `read` refused it (InvalidMessage)
+    and the message was dead-lettered with the reason."""
+    try:
+        return read(message.value)
+    except InvalidMessage as exc:
+        await reject(message, exc.reason)
+        return None
