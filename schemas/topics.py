@@ -82,6 +82,12 @@ class Topics:
         return f"{self.prefix}.deadletter"
 
     @property
+    def redriven(self) -> str:
+        """Which dead letters were put back (operate/redrive.py): compacted, keyed by the dead
+        letter's PARTITION:OFFSET, valued by when, by whom and where to."""
+        return f"{self.prefix}.deadletter.redriven"
+
+    @property
     def streams_app_id(self) -> str:
         """Faust app id (consumer group) of the stream processor."""
         return f"{self.prefix}-streams"
@@ -104,6 +110,7 @@ class Topics:
         specs = [TopicSpec(self.events, p), TopicSpec(self.orders, p)]
         specs += [TopicSpec(self.wakeups, p, retention_ms=DAY_MS), TopicSpec(self.purchases, p)]
         specs += [TopicSpec(self.deadletter, p, retention_ms=30 * DAY_MS)]
+        specs += [TopicSpec(self.redriven, p, compacted=True)]
         specs += [TopicSpec(self.decisions, p, retention_ms=90 * DAY_MS)]
         specs += [TopicSpec(self.receipts, p, retention_ms=90 * DAY_MS)]
         specs += [TopicSpec(self.notify(c), p) for c in CHANNELS]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from aftercart.commands import (
     bench,
     demo,
+    dlq,
     explain,
     gateway,
     kafka,
@@ -31,6 +32,7 @@ COMMANDS: dict[str, Command] = {
         gateway,
         worker,
         explain,
+        dlq,
         vapid_keys,
         render,
         bench,

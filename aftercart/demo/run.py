@@ -11,10 +11,11 @@ from pydantic import SecretStr
 
 from aftercart.demo import storefront
 from aftercart.demo.sample_shop import CUSTOMERS, Customer, Expected, SampleRun, build
-from aftercart.explain import read_decisions, timeline
 from aftercart.stack import Stack
 from broker.launcher import free_ports
 from ingest.publisher import EventPublisher
+from operate.explain import timeline
+from operate.sources import read_story
 from runtime.settings import Settings
 from sandbox.client import SandboxClient
 from schemas.notification import notification_id
@@ -92,7 +93,7 @@ def run_demo(base: Settings, timeout: float = 120.0) -> int:
         send_webhooks(settings, stack.gateway_url, sample)
         say("Waiting for the messages ...")
         arrived = wait_for(sample, sandbox, stack, timeout)
-        story = timeline(read_decisions(settings.kafka_bootstrap, stack.topics.decisions), "#2001")
+        story = told(settings, stack, "#2001")
     print_table(sample, arrived)
     say("Why Sofia heard what she heard about her Shopify order (aftercart explain '#2001'):")
     for line in story:
@@ -102,6 +103,18 @@ def run_demo(base: Settings, timeout: float = 120.0) -> int:
         say(f"MISSING: {e.customer.first_name} {e.channel} {e.event_type}")
     say(f"{len(arrived)} of {len(sample.expected)} expected messages arrived; all stopped.")
     return 1 if missing else 0
+
+
+def told(settings: Settings, stack: Stack, subject: str, timeout: float = 15.0) -> list[str]:
+    """`aftercart explain SUBJECT`, once every message sent has its provider's answer in the
+    ledger (written just after the sandbox has the message)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        story = read_story(settings.kafka_bootstrap, stack.topics)
+        lines = timeline(story.decisions, subject, story.history)
+        if not any("no outcome yet" in line for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.5)
 
 
 def wait_for(

@@ -15,6 +15,8 @@ from stacks import order_placed, stack_settings, wait_committed
 from aftercart.stack import Stack
 from bench.measure import wait_until
 from ingest.publisher import EventPublisher
+from operate.explain import as_json
+from operate.sources import read_story
 from sandbox.client import SandboxClient
 from schemas.codec import new_event
 from schemas.events import CloudEvent
@@ -131,6 +133,11 @@ def test_an_order_reaches_every_channel_the_customer_chose(
     assert "#1001" in by_channel["email"]["subject"]
     assert by_channel["sms"]["recipient"] == "+358401234567"
     assert "Aino" in by_channel["push"]["text"] or "#1001" in by_channel["push"]["text"]
+    # And explain tells Aino's email as sent, with the provider's id and its acceptance
+    wait_until(lambda: channel_told(stack, "aino", "email")["state"] == "sent", 30, "the ledger")
+    email = channel_told(stack, "aino", "email")
+    assert email["provider_id"]
+    assert [s["kind"] for s in email["steps"]] == ["decided", "accepted"]
 
 
 def dead_letters(stack: Stack) -> list[dict[str, Any]]:
@@ -190,6 +197,19 @@ def test_a_message_the_provider_refuses_is_dead_lettered_with_its_error(
     assert len(mine) == 1
     assert mine[0]["stage"] == "channel-email"
     assert mine[0]["reason"].startswith("permanent")
+    # And explain tells it as dead-lettered, never as sent
+    email = channel_told(stack, "bad", "email")
+    assert email["state"] == "dead-lettered"
+    assert email["steps"][-1]["kind"] == "dead"
+    assert email["steps"][-1]["detail"].startswith("permanent")
+
+
+def channel_told(stack: Stack, customer_id: str, channel: str) -> dict[str, Any]:
+    """What `aftercart explain CUSTOMER --json` says of the customer's one message on CHANNEL."""
+    story = read_story(stack.settings.kafka_bootstrap, stack.topics, timeout_s=10)
+    told = as_json(story.decisions, customer_id, story.history)
+    [found] = [c for e in told["events"] for c in e["channels"] if c["channel"] == channel]
+    return found
 
 
 def test_a_consenting_customer_is_shown_what_others_bought_with_it(

@@ -13,9 +13,9 @@ import pytest
 from stacks import stack_settings
 from test_pipeline import arrivals, publish
 
-from aftercart.explain import read_decisions
 from aftercart.stack import Stack
 from bench.measure import wait_until
+from operate.sources import read_decisions
 from runtime.settings import settings_env
 from sandbox.client import SandboxClient
 from schemas.codec import new_event

@@ -16,11 +16,12 @@ from pydantic import SecretStr
 from stacks import stack_settings
 
 from aftercart.demo import storefront
-from aftercart.explain import read_decisions, timeline
 from aftercart.stack import Stack
 from bench.measure import wait_until
 from broker import LocalKafka, create_topics, free_ports
 from broker.reading import read_topic
+from operate.explain import timeline
+from operate.sources import read_decisions, read_story
 from runtime.settings import Settings
 from sandbox.client import SandboxClient
 from schemas.notification import notification_id
@@ -124,12 +125,17 @@ def test_webhooks_that_overtake_their_order_still_reach_the_customer(stack: Stac
     got = emails(sandbox, {nid: kind for nid, kind in wanted.items() if nid not in stale})
     assert len(got) == 5
     assert all("#2001" in m["subject"] or "24,90" in m["subject"] for m in got.values())
-    # aftercart explain tells the story: the refund was held until the order arrived, then sent.
-    story = "\n".join(
-        timeline(read_decisions(stack.settings.kafka_bootstrap, stack.topics.decisions), order_id)
-    )
+
+    # aftercart explain tells the story: the refund was held until the order arrived, then sent
+    # (once the email worker's ledger has SendGrid's answer, just after the sandbox has it).
+    def told() -> str:
+        story = read_story(stack.settings.kafka_bootstrap, stack.topics)
+        return "\n".join(timeline(story.decisions, order_id, story.history))
+
+    wait_until(lambda: "refund, order #2001\n    email     sent (" in told(), 30, "the ledger")
+    story = told()
     assert "refund\n    held: waiting for order" in story
-    assert "refund, order #2001\n    email     sent" in story
+    assert "email     accepted by the provider" in story
     assert "out for delivery, order #2001\n    not sent: stale: the parcel already reached" in story
     assert not stale & {m["notification_id"] for m in sandbox.messages(channel="email")}
 

@@ -7,9 +7,12 @@ from typing import Any
 
 from deciding import decide_now
 
-from aftercart.explain import matches, timeline
-from schemas.codec import new_event
+from operate.explain import as_json, matches, timeline
+from operate.history import History
+from schemas.codec import encode, new_event
+from schemas.deadletter import Attempt, DeadLetter, dead_letter
 from schemas.decision import DecisionRecord
+from schemas.notification import NotificationRequest, Recipient
 from schemas.receipt import DeliveryReceipt
 from streams.records import decision_record, held_record
 
@@ -49,10 +52,11 @@ def test_an_order_is_found_by_id_number_or_the_ids_last_part() -> None:
     assert not matches(first, "1002")
 
 
-def test_the_timeline_says_what_was_sent_what_was_not_and_why() -> None:
+def test_the_timeline_says_what_was_decided_what_was_not_and_why() -> None:
     text = "\n".join(timeline(records(), "#1001"))
     assert "order placed, order #1001" in text
-    assert "email     sent (notification" in text
+    # decided on, but nothing yet says its provider took it: not "sent"
+    assert "email     to be sent, no outcome yet (notification" in text
     assert "SMS       not sent: SMS was not chosen for order and delivery news" in text
     assert "web push  not sent: no push subscription" in text
     assert text.index("order placed") < text.index("refund")  # in event time order
@@ -95,25 +99,29 @@ def receipt(notification_id: str, status: str, at: datetime, **fields: Any) -> D
     )
 
 
-def test_what_the_provider_reported_is_shown_under_the_message_sent() -> None:
-    decisions = records()
+def story_of(decisions: list[DecisionRecord]) -> tuple[str, History]:
+    """The email the first decision sent, and a history that knows the decisions."""
     [sent] = [c for c in decisions[0].channels if c.outcome == "sent"]
     assert sent.notification_id is not None
-    delivered = receipt(sent.notification_id, "delivered", NOW + timedelta(seconds=2))
-    reports = [
-        receipt(
-            sent.notification_id,
-            "bounced",
-            NOW + timedelta(minutes=1),
-            reason="550 5.1.1 user unknown",
-        ),
-        delivered,
-        delivered,  # a redelivered callback is told once
-        receipt("someone-elses-notification", "opened", NOW),
-    ]
-    lines = timeline(decisions, "#1001", reports)
-    at = next(i for i, line in enumerate(lines) if "email     sent (notification" in line)
-    assert lines[at + 1 : at + 3] == [
+    history = History()
+    for record in decisions:
+        history.decision(record)
+    return sent.notification_id, history
+
+
+def test_what_the_provider_reported_is_shown_under_the_message_sent() -> None:
+    decisions = records()
+    nid, history = story_of(decisions)
+    history.ledger(nid, {"at": (NOW + timedelta(seconds=1)).isoformat(), "id": "sg-1"})
+    delivered = receipt(nid, "delivered", NOW + timedelta(seconds=2))
+    bounced = receipt(nid, "bounced", NOW + timedelta(minutes=1), reason="550 5.1.1 user unknown")
+    for report in (bounced, delivered, delivered, receipt("someone-else", "opened", NOW)):
+        history.receipt(report)  # a redelivered callback is told once
+    lines = timeline(decisions, "#1001", history)
+    at = next(i for i, line in enumerate(lines) if "(notification" in line)
+    assert lines[at].startswith("    email     sent, bounced (notification")
+    assert lines[at + 1 : at + 4] == [
+        "    email     accepted by the provider 2026-11-23 12:00:01 UTC: provider id sg-1",
         "    email     delivered 2026-11-23 12:00:02 UTC",
         "    email     bounced 2026-11-23 12:01:00 UTC: 550 5.1.1 user unknown",
     ]
@@ -122,7 +130,60 @@ def test_what_the_provider_reported_is_shown_under_the_message_sent() -> None:
 
 def test_a_spam_report_reads_in_plain_words() -> None:
     decisions = records()
-    [sent] = [c for c in decisions[0].channels if c.outcome == "sent"]
-    assert sent.notification_id is not None
-    text = "\n".join(timeline(decisions, "7", [receipt(sent.notification_id, "complained", NOW)]))
+    nid, history = story_of(decisions)
+    history.receipt(receipt(nid, "complained", NOW))
+    text = "\n".join(timeline(decisions, "7", history))
     assert "email     reported as spam 2026-11-23 12:00:00 UTC" in text
+
+
+def test_a_dead_lettered_message_never_reads_as_sent() -> None:
+    decisions = records()
+    nid, history = story_of(decisions)
+    history.dead_letter(dead_email(nid, "gave up after 2 attempts: 503 Service Unavailable"))
+    text = "\n".join(timeline(decisions, "#1001", history))
+    assert "email     NOT SENT, dead-lettered (notification" in text
+    assert "email     attempt failed 2026-11-23 12:00:01 UTC: RetriableError: 503" in text
+    assert "dead-lettered: gave up after 2 attempts: 503 Service Unavailable (" in text
+    assert " sent (notification" not in text
+
+
+def test_the_json_form_gives_each_messages_state_and_steps() -> None:
+    decisions = records()
+    nid, history = story_of(decisions)
+    history.dead_letter(dead_email(nid, "permanent: 400 invalid address"))
+    found = as_json(decisions, "#1001", history)
+    assert found["found"] is True
+    assert found["customers"] == [ORDER["customer_id"]]
+    placed = found["events"][0]
+    [email] = [c for c in placed["channels"] if c["channel"] == "email"]
+    assert email["state"] == "dead-lettered"
+    assert [s["kind"] for s in email["steps"]] == ["decided", "failed", "failed", "dead"]
+    assert as_json(decisions, "nobody", history)["found"] is False
+
+
+def dead_email(nid: str, reason: str) -> DeadLetter:
+    """The email worker's dead letter of that email, after two failed attempts."""
+    request = NotificationRequest(
+        notification_id=nid,
+        channel="email",
+        template="order.placed",
+        language="en",
+        customer_id=ORDER["customer_id"],
+        event_id="e-1",
+        event_type="order.placed",
+        event_time=NOW,
+        recipient=Recipient(email="a@example.com"),
+        data={},
+        created_at=NOW,
+    )
+    attempts = [
+        Attempt(at=NOW + timedelta(seconds=n), error="503", kind="RetriableError", code="503")
+        for n in (1, 2)
+    ]
+    return dead_letter(
+        reason=reason,
+        stage="channel-email",
+        topic="aftercart.notify.email",
+        original=encode(request),
+        attempts=attempts,
+    )

@@ -47,11 +47,11 @@ def test_the_tree_keeps_its_layers() -> None:
 def test_a_lower_folder_importing_a_higher_one_fails_the_check(tmp_path: Path) -> None:
     tree = _copy_tree(tmp_path)
     decide = tree / "streams" / "decide.py"
-    decide.write_text(decide.read_text() + "\nfrom aftercart.explain import timeline  # noqa\n")
+    decide.write_text(decide.read_text() + "\nfrom aftercart.cli import main  # noqa\n")
     result = _lint(tree)
     assert result.returncode == 1, result.stdout
     assert "Folders import downward only BROKEN" in result.stdout
-    assert "streams.decide -> aftercart.explain" in result.stdout
+    assert "streams.decide -> aftercart.cli" in result.stdout
 
 
 def test_two_roles_of_one_layer_may_not_import_each_other(tmp_path: Path) -> None:
