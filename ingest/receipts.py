@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -26,14 +26,15 @@ from pydantic import ValidationError
 
 from ingest.mapping import event_id
 from schemas.codec import InvalidMessage, new_event
+from schemas.common import Channel
 from schemas.events import CloudEvent
-from schemas.receipt import DeliveryReceipt
+from schemas.receipt import DeliveryReceipt, ReceiptStatus
 
 RECEIPT_NAMESPACE = uuid.UUID("0b6e7f5a-3c1d-5e8b-9f2a-7d4c1b8e6a30")
 SENDGRID_SOURCE = "https://api.sendgrid.com"
 TWILIO_SOURCE = "https://api.twilio.com"
 
-SENDGRID_STATUS = {
+SENDGRID_STATUS: dict[str, ReceiptStatus] = {
     "processed": "accepted",
     "deferred": "deferred",
     "delivered": "delivered",
@@ -45,7 +46,7 @@ SENDGRID_STATUS = {
     "unsubscribe": "unsubscribed",
     "group_unsubscribe": "unsubscribed",
 }
-TWILIO_STATUS = {
+TWILIO_STATUS: dict[str, ReceiptStatus] = {
     "accepted": "accepted",
     "scheduled": "accepted",
     "queued": "accepted",
@@ -177,13 +178,57 @@ class _Skip(Exception):
     """One provider event that becomes no receipt, with the reason."""
 
 
+@dataclass(frozen=True)
+class _Provider:
+    """What every receipt from one provider shares: its channel, its status words, and the
+    source of the contact.failed events its receipts lead to."""
+
+    name: Literal["sendgrid", "twilio"]
+    channel: Channel
+    statuses: Mapping[str, ReceiptStatus]
+    source: str
+    called: str  # what the provider calls its status word
+
+    def word(self, said: str | None) -> str:
+        """The provider's status word, when aftercart has a status for it; else no receipt."""
+        if said is None or said not in self.statuses:
+            raise _Skip(f"{self.called} {said!r} is not a delivery receipt")
+        return said
+
+    def add(
+        self, out: Receipts, word: str, event: tuple[str, ...], action: str | None, **fields: Any
+    ) -> None:
+        """The receipt of one provider event (its id derived from `event`), and the
+        contact.failed it means when `action` says the address itself cannot be used."""
+        if isinstance(fields["reason"], str):
+            fields["reason"] = fields["reason"][:1000]
+        try:
+            receipt = DeliveryReceipt(
+                receipt_id=receipt_id(self.name, *event),
+                provider=self.name,
+                channel=self.channel,
+                status=self.statuses[self.word(word)],
+                provider_status=word,
+                **fields,
+            )
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise _Skip(f"{where}: {error['msg']}") from None
+        failed = _contact_failed(receipt, action, self.source) if action else None
+        out.receipts.append(receipt)
+        if failed is not None:
+            out.contact_failed.append(failed)
+
+
+SENDGRID = _Provider("sendgrid", "email", SENDGRID_STATUS, SENDGRID_SOURCE, called="event")
+TWILIO = _Provider("twilio", "sms", TWILIO_STATUS, TWILIO_SOURCE, called="status")
+
+
 def _sendgrid_event(item: Any, out: Receipts) -> None:
     if not isinstance(item, dict):
         raise _Skip("not a JSON object")
-    word = _text(item, "event")
-    status = SENDGRID_STATUS.get(word) if word else None
-    if word is None or status is None:
-        raise _Skip(f"event {word!r} is not a delivery receipt")
+    word = SENDGRID.word(_text(item, "event"))
     notification = _text(item, "notification_id")
     if notification is None:
         raise _Skip("no notification_id custom arg: not a message aftercart sent")
@@ -194,31 +239,23 @@ def _sendgrid_event(item: Any, out: Receipts) -> None:
         at = datetime.fromtimestamp(stamp, UTC)
     except (OverflowError, OSError, ValueError):
         raise _Skip("timestamp: out of range") from None
-    provider_event = _text(item, "sg_event_id") or f"{notification}|{word}|{stamp}"
-    customer = _text(item, "customer_id")
-    address = _text(item, "email")
-    receipt = _receipt(
-        receipt_id=receipt_id("sendgrid", provider_event),
-        provider="sendgrid",
-        channel="email",
-        status=status,
-        provider_status=word,
-        at=at,
-        notification_id=notification,
-        customer_id=customer,
-        provider_message_id=_text(item, "sg_message_id"),
-        address=address,
-        code=_text(item, "status"),
-        reason=_text(item, "reason") or _text(item, "response"),
-    )
     # A "blocked" bounce is temporary (SendGrid's bounce type): the address may work later.
     action = {"bounce": "bounced", "spamreport": "complained"}.get(word)
     if item.get("type") == "blocked":
         action = None
-    failed = _contact_failed(receipt, action, SENDGRID_SOURCE) if action else None
-    out.receipts.append(receipt)
-    if failed is not None:
-        out.contact_failed.append(failed)
+    SENDGRID.add(
+        out,
+        word,
+        (_text(item, "sg_event_id") or f"{notification}|{word}|{stamp}",),
+        action,
+        at=at,
+        notification_id=notification,
+        customer_id=_text(item, "customer_id"),
+        provider_message_id=_text(item, "sg_message_id"),
+        address=_text(item, "email"),
+        code=_text(item, "status"),
+        reason=_text(item, "reason") or _text(item, "response"),
+    )
 
 
 def _twilio(
@@ -229,19 +266,17 @@ def _twilio(
     at: datetime,
     out: Receipts,
 ) -> None:
-    status = TWILIO_STATUS.get(word)
-    if status is None:
-        raise _Skip(f"status {word!r} is not a delivery receipt")
+    status = TWILIO.statuses[TWILIO.word(word)]
     notification = query.get("notification_id") or None
     if notification is None:
         raise _Skip("no notification_id in the callback URL: not a message aftercart sent")
     code = params.get("ErrorCode") or None
-    receipt = _receipt(
-        receipt_id=receipt_id("twilio", sid, word),
-        provider="twilio",
-        channel="sms",
-        status=status,
-        provider_status=word,
+    action = TWILIO_CONTACT_ACTIONS.get(code or "") if status in ("undelivered", "failed") else None
+    TWILIO.add(
+        out,
+        word,
+        (sid, word),
+        action,
         at=at,
         notification_id=notification,
         customer_id=query.get("customer_id") or None,
@@ -250,22 +285,6 @@ def _twilio(
         code=code,
         reason=params.get("ErrorMessage") or (f"Twilio {code}" if code else None),
     )
-    action = TWILIO_CONTACT_ACTIONS.get(code or "") if status in ("undelivered", "failed") else None
-    failed = _contact_failed(receipt, action, TWILIO_SOURCE) if action else None
-    out.receipts.append(receipt)
-    if failed is not None:
-        out.contact_failed.append(failed)
-
-
-def _receipt(**fields: Any) -> DeliveryReceipt:
-    if isinstance(fields["reason"], str):
-        fields["reason"] = fields["reason"][:1000]
-    try:
-        return DeliveryReceipt(**fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"])
-        raise _Skip(f"{where}: {error['msg']}") from None
 
 
 def _contact_failed(receipt: DeliveryReceipt, action: str, source: str) -> CloudEvent | None:

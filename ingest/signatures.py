@@ -6,7 +6,9 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+
+from pydantic import SecretStr
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -31,3 +33,10 @@ def verify(body: bytes, signature: str | None, secrets: Iterable[str]) -> bool:
         expected = hmac.new(secret.encode(), body, hashlib.sha256).digest()
         matched |= hmac.compare_digest(expected, given)
     return matched
+
+
+def secrets_by_sender(
+    configured: Mapping[str, Iterable[SecretStr]], normalize: Callable[[str], str]
+) -> dict[str, list[str]]:
+    """Each sender's secrets (several while one is rotated), under its name as requests give it."""
+    return {normalize(k): [s.get_secret_value() for s in v] for k, v in configured.items()}

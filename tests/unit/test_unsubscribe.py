@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 from deciding import POLICY
+from ingesting import TOPICS, FakeKafka, connect
 from pydantic import SecretStr
 from sendgrid.helpers.mail import From
-from test_gateway import TOPICS, FakeKafka, connect
 
 from channels.messages import EmailMessage
 from channels.sendgrid_email import mail_body
