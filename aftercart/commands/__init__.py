@@ -14,6 +14,7 @@ from aftercart.commands import (
     lag,
     render,
     sandbox,
+    status,
     topics,
     up,
     vapid_keys,
@@ -25,6 +26,7 @@ COMMANDS: dict[str, Command] = {
     module.COMMAND.name: module.COMMAND
     for module in (
         up,
+        status,
         demo,
         kafka,
         topics,
