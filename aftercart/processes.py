@@ -1,15 +1,17 @@
-"""Child processes that never outlive their parent."""
+"""Child processes that never outlive their parent, and the run file that lists them."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from broker.launcher import die_with_parent
 
@@ -87,3 +89,88 @@ class Supervisor:
                 child.process.kill()
                 child.process.wait()
         self.children.clear()
+
+
+RUN_FILE = "processes.json"
+_PROC = Path("/proc")
+
+
+def start_ticks(pid: int) -> int | None:
+    """When the process started, in clock ticks since boot (Linux; None elsewhere or gone):
+    with its pid, it tells a process from a later one that was given the same pid."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces; starttime is field 22.
+    return int(stat.rpartition(")")[2].split()[19])
+
+
+def is_alive(pid: int, started: int | None) -> bool:
+    """True while the process of that pid and start time runs (a zombie does not)."""
+    if not _PROC.joinpath("self").exists():  # no /proc: ask the kernel whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    try:
+        fields = (_PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return False
+    return fields[0] not in ("Z", "X") and (started is None or int(fields[19]) == started)
+
+
+@dataclass(frozen=True)
+class Running:
+    """One process of a running stack, as the run file records it."""
+
+    name: str
+    pid: int
+    started: int | None  # start_ticks(pid) when recorded
+    url: str  # where it serves, "" if nowhere
+    log: str
+    probe: str = ""  # "http://.../healthz" or "tcp://host:port" answers while it works
+
+    @classmethod
+    def of(cls, name: str, pid: int, url: str, log: Path, probe: str = "") -> Running:
+        """Record a process that runs now."""
+        return cls(name, pid, start_ticks(pid), url, str(log), probe)
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """What `aftercart up` runs, for `aftercart status`: its own pid and every child."""
+
+    owner: int  # the pid of the process that started them all
+    owner_started: int | None
+    processes: list[Running]
+
+    @classmethod
+    def of_this_process(cls, processes: list[Running]) -> RunFile:
+        """The run file of processes started by this one."""
+        return cls(os.getpid(), start_ticks(os.getpid()), processes)
+
+    def owner_alive(self) -> bool:
+        """True while the process that started them runs."""
+        return is_alive(self.owner, self.owner_started)
+
+    def write(self, path: Path) -> None:
+        """Replace the file at once: a reader sees the old list or the new, never half."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        data = asdict(self)
+        partial.write_text(json.dumps(data, indent=2) + "\n")
+        os.replace(partial, path)
+
+    @classmethod
+    def read(cls, path: Path) -> RunFile | None:
+        """The run file at path; None if there is none."""
+        try:
+            data: dict[str, Any] = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        processes = [Running(**p) for p in data.pop("processes")]
+        return cls(**data, processes=processes)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from aftercart.processes import Child, Supervisor
+from aftercart.processes import RUN_FILE, Child, RunFile, Running, Supervisor
 from broker.admin import create_topics, groups_ready
 from broker.launcher import LocalKafka
 from runtime.settings import Settings, settings_env
@@ -30,6 +30,9 @@ class Stack:
         self.run_dir = run_dir
         self.topics = Topics(settings.topic_prefix, settings.topic_partitions)
         self.supervisor = Supervisor(run_dir / "logs")
+        self.run_file = run_dir / RUN_FILE
+        self._urls: dict[str, tuple[str, str]] = {}  # child name: (URL, what answers if alive)
+        self._recorded = False
         self.broker: LocalKafka | None = None
         if own_broker:
             self.broker = LocalKafka(
@@ -51,6 +54,9 @@ class Stack:
             create_topics(self.settings.kafka_bootstrap, self.topics.all())
             env = settings_env(self.settings)
             sandbox = self.supervisor.spawn_cli("sandbox", ["sandbox"], env)
+            url = self.settings.sandbox_url
+            self._urls["sandbox"] = (url, f"{url}/healthz")
+            self.record()
             self._wait_http(sandbox, f"{self.settings.sandbox_url}/healthz", 60)
             if gateway:
                 self.start_gateway()
@@ -64,6 +70,7 @@ class Stack:
         env = settings_env(self.settings)
         for name in workers:
             self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
+        self.record()
         if wait:
             self.wait_workers(workers)
 
@@ -102,14 +109,17 @@ class Stack:
         """Start a webhook gateway (by default with the stack's settings); wait until ready."""
         settings = settings or self.settings
         child = self.supervisor.spawn_cli(name, ["gateway"], settings_env(settings))
-        url = f"http://{settings.gateway_host}:{settings.gateway_port}/readyz"
-        self._wait_http(child, url, 60)
+        base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+        self._urls[name] = (base, f"{base}/healthz")
+        self.record()
+        self._wait_http(child, f"{base}/readyz", 60)
         return child
 
     def stop_gateway(self) -> None:
         """Stop the webhook gateway, if it runs."""
         for child in [c for c in self.supervisor.children if c.name == "gateway"]:
             self.supervisor.stop(child)
+        self.record()
 
     @property
     def gateway_url(self) -> str:
@@ -133,6 +143,21 @@ class Stack:
         self.supervisor.stop_all()
         if self.broker is not None:
             self.broker.stop()
+        if self._recorded:  # not another stack's file, left alone by a start that failed
+            self.run_file.unlink(missing_ok=True)
+
+    def record(self) -> None:
+        """Write the run file `aftercart status` reads: every process started here, now."""
+        bootstrap = self.settings.kafka_bootstrap
+        found = []
+        if self.broker is not None and self.broker.pid is not None:
+            url, log = f"kafka://{bootstrap}", self.broker.log_path
+            found.append(Running.of("kafka", self.broker.pid, url, log, f"tcp://{bootstrap}"))
+        for child in self.supervisor.children:
+            url, probe = self._urls.get(child.name, ("", ""))
+            found.append(Running.of(child.name, child.process.pid, url, child.log_path, probe))
+        RunFile.of_this_process(found).write(self.run_file)
+        self._recorded = True
 
     def __enter__(self) -> Stack:
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaAdminClient, TopicPartition
@@ -145,3 +146,93 @@ def forget_group(bootstrap: str, group: str, timeout: float = 30.0) -> None:
     message still on their topics, a replay."""
     with _client(bootstrap, timeout) as admin:
         admin.delete_groups([group])
+
+
+@dataclass(frozen=True)
+class GroupPartition:
+    """Where a consumer group stands on one partition."""
+
+    topic: str
+    partition: int
+    committed: int | None  # None: the group has never committed an offset here
+    start: int  # oldest offset the partition still keeps
+    end: int  # offset the next record will get
+
+    @property
+    def lag(self) -> int:
+        """Records kept on the partition that the group has not committed; with no commit (or
+        one older than what is kept), everything kept, as a consumer that starts at the oldest
+        record (auto.offset.reset=earliest, as aftercart's do) would read it."""
+        position = self.start if self.committed is None else max(self.committed, self.start)
+        return max(self.end - position, 0)
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """A consumer group as the broker describes it, with its partitions."""
+
+    group: str
+    state: str  # Stable, Empty, PreparingRebalance, ...; Dead when the broker has no such group
+    members: int
+    partitions: list[GroupPartition]
+
+
+def describe_lag(bootstrap: str, groups: list[str], timeout: float = 10.0) -> list[GroupState]:
+    """Each group's state and, per partition of every topic it has committed on or has
+    assigned to a member, its committed, oldest and end offsets. A group's own internal topics
+    (`<group>-…`: faust's table changelogs and leader topic, read on recovery and never
+    committed) count only where the group has committed."""
+    with _client(bootstrap, timeout) as admin:
+        committed = admin.list_group_offsets(dict.fromkeys(groups))
+        logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)  # faust's metadata
+        described = admin.describe_groups(groups)
+        topics_of = {g: _topics_of(g, committed.get(g, {}), described[g]) for g in groups}
+        partitions = _partitions(admin, sorted(set().union(*topics_of.values())))
+        starts = _offsets(admin, partitions, OffsetSpec.EARLIEST)
+        ends = _offsets(admin, partitions, OffsetSpec.LATEST)
+    found = []
+    for group in groups:
+        rows = [
+            GroupPartition(
+                tp.topic,
+                tp.partition,
+                committed[group][tp].offset if tp in committed.get(group, {}) else None,
+                starts[tp],
+                ends[tp],
+            )
+            for tp in partitions
+            if tp.topic in topics_of[group]
+        ]
+        d = described[group]
+        found.append(GroupState(group, d["group_state"], len(d["members"]), rows))
+    return found
+
+
+def _topics_of(group: str, committed: dict[TopicPartition, Any], described: Any) -> set[str]:
+    topics = {tp.topic for tp in committed}
+    for member in described["members"]:
+        assignment = member.get("member_assignment")
+        for assigned in assignment.get("assigned_partitions", []) if assignment else []:
+            if not assigned["topic"].startswith(f"{group}-"):
+                topics.add(assigned["topic"])
+    return topics
+
+
+def _partitions(admin: KafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
+    if not topics:
+        return []
+    return sorted(
+        TopicPartition(topic["name"], p["partition_index"])
+        for topic in admin.describe_topics(topics)
+        if topic["error_code"] == 0  # a topic deleted since the group committed on it
+        for p in topic["partitions"]
+    )
+
+
+def _offsets(
+    admin: KafkaAdminClient, partitions: list[TopicPartition], spec: Any
+) -> dict[TopicPartition, int]:
+    if not partitions:
+        return {}
+    found = admin.list_partition_offsets(dict.fromkeys(partitions, spec))
+    return {tp: result.offset for tp, result in found.items()}

@@ -1,6 +1,7 @@
 """The `aftercart` command table: one module per command, listed here in --help's order.
 
-A new command is one module under aftercart/commands/ that defines COMMAND, and one line below.
+A new command is one module under aftercart/commands/ that defines COMMAND, named in the import
+and in the table below.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from aftercart.commands import (
     explain,
     gateway,
     kafka,
+    lag,
     render,
     sandbox,
+    status,
     topics,
     up,
     vapid_keys,
@@ -25,6 +28,7 @@ COMMANDS: dict[str, Command] = {
     module.COMMAND.name: module.COMMAND
     for module in (
         up,
+        status,
         demo,
         kafka,
         topics,
@@ -33,6 +37,7 @@ COMMANDS: dict[str, Command] = {
         worker,
         explain,
         dlq,
+        lag,
         vapid_keys,
         render,
         bench,
