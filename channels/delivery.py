@@ -30,6 +30,7 @@ from channels.messages import Message, Receipt, SmsMessage
 from channels.pause import ChannelPause
 from channels.pipeline import Claims
 from channels.render import Renderer
+from channels.replays import suppressed_by_replay
 from channels.retry import RetryPolicy, Sleep, failed_attempt, through_pause
 from channels.sms_segments import segments
 from runtime.apps import dead_letter_of
@@ -38,6 +39,7 @@ from schemas.codec import InvalidMessage, decode_notification, decode_retry, enc
 from schemas.deadletter import Attempt, dead_letter
 from schemas.events import CloudEvent
 from schemas.notification import NotificationRequest
+from schemas.replay import ReplayNote, replay_of
 from schemas.retry import RETRY_VERSION, Origin, RetryRecord
 from schemas.topics import Topics
 
@@ -60,6 +62,7 @@ class Outcome:
     request: NotificationRequest | None = None
     receipt: Receipt | None = None
     skipped: bool = False
+    suppressed: bytes | None = None  # a replay's already-sent message, as a decision record
     found: bool = False  # the provider had it from an attempt whose answer was lost
     retry: bytes | None = None
     dead: bytes | None = None
@@ -72,7 +75,7 @@ def follow_ups(
     """What to publish once a message of `partition` (under `key`) is handled, in this order:
     the provider's word on the contact point, for the stream processor, keyed by customer;
     the retry record, in the message's own partition (the retry topic is co-partitioned with
-    the ledger); the dead letter."""
+    the ledger); the dead letter; a replay's suppression, for the decisions topic."""
     records: list[Record] = []
     if outcome.feedback is not None:
         feedback = outcome.feedback
@@ -81,6 +84,8 @@ def follow_ups(
         records.append((topics.retry(channel), key, outcome.retry, partition))
     if outcome.dead is not None:
         records.append((topics.deadletter, None, outcome.dead, None))
+    if outcome.suppressed is not None:
+        records.append((topics.decisions, key, outcome.suppressed, None))
     return records
 
 
@@ -93,6 +98,7 @@ class Pending:
     origin: Origin
     key: bytes | None
     history: tuple[Attempt, ...] = ()
+    replay: ReplayNote | None = None  # put back by `aftercart replay`
 
 
 class Delivery:
@@ -155,7 +161,7 @@ class Delivery:
             return Outcome(dead=dead_letter_of(event, exc.reason, self.stage))
         at = event.message
         origin = Origin(topic=at.topic, partition=at.partition, offset=at.offset)
-        pending = Pending(request, event.value, origin, event.key)
+        pending = Pending(request, event.value, origin, event.key, replay=replay_of(at.headers))
         return await self._deliver(pending, ledger, at.partition)
 
     async def handle_retry(self, event: faust.EventT, ledger: Ledger) -> Outcome:
@@ -204,7 +210,10 @@ class Delivery:
             known = ledger.entry(nid)
             if is_sent(known):
                 log.info("%s already delivered: not sent again", nid)
-                return Outcome(skipped=True)
+                if pending.replay is None:
+                    return Outcome(skipped=True)
+                note = suppressed_by_replay(request, pending.replay, self.clock())
+                return Outcome(skipped=True, suppressed=encode(note))
             guard = SendGuard(
                 self.sender,
                 ledger,

@@ -37,3 +37,4 @@ class DecisionRecord(Contract):
     reason: str | None = None
     until: datetime | None = None
     channels: tuple[ChannelOutcome, ...] = ()
+    replay: Id | None = None  # decided again by a replay (schemas/replay.py), its id

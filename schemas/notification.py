@@ -16,6 +16,12 @@ def notification_id(event_id: str, channel: str, template: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{event_id}|{channel}|{template}"))
 
 
+def resend_id(original: str, tag: str) -> str:
+    """The id of a message sent again on an operator's request (`aftercart replay --resend`):
+    the same original and tag always give the same id, so a repeated replay sends it once."""
+    return str(uuid.uuid5(_NAMESPACE, f"resend|{original}|{tag}"))
+
+
 class Recipient(Contract):
     """Where the message goes: exactly the contact point of its channel."""
 
@@ -39,3 +45,10 @@ class NotificationRequest(Contract):
     recipient: Recipient
     data: dict[str, Any]
     created_at: datetime
+    resend_of: Id | None = None  # the notification this one sends again (replay --resend)
+
+    def resent(self, tag: str) -> NotificationRequest:
+        """This message again, under a new id that points at this one."""
+        original = self.resend_of or self.notification_id
+        update = {"notification_id": resend_id(original, tag), "resend_of": original}
+        return self.model_copy(update=update)

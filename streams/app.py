@@ -18,20 +18,24 @@ import logging
 from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import faust
 
 from runtime.apps import faust_app, produce
 from runtime.settings import Settings
 from schemas.codec import decode_event, encode
+from schemas.events import CloudEvent
+from schemas.replay import ReplayNote, replay_of
 from schemas.topics import CHANNELS, Topics
 from streams.handle import Context, Outcome, on_event, on_wake
 from streams.orders import OrderState, held_records, learn, read_index, resolve
 from streams.plans import Plan, next_due
-from streams.policy import loyalty_from, policy_from
+from streams.policy import Loyalty, loyalty_from, policy_from
 from streams.products import install_products
+from streams.profiles import Preferences, Profile
 from streams.rejects import Reject, read_or_reject, rejecter
+from streams.replays import header, replay_route, replayed
 from streams.routing import route
 from streams.state import state_changes
 from streams.together import complements
@@ -54,6 +58,19 @@ def store(table: MutableMapping[str, V], key: str, value: V | None) -> None:
         table[key] = value
 
 
+def fold(
+    customers: MutableMapping[str, Profile],
+    preferences: MutableMapping[str, Preferences],
+    key: str,
+    event: CloudEvent,
+    loyalty: Loyalty,
+) -> None:
+    """Count an event into its customer's profile and preferences (what changed is written)."""
+    changes = state_changes(customers.get(key), preferences.get(key), event, loyalty)
+    store(customers, key, changes.profile)
+    store(preferences, key, changes.preferences)
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     """Build the stream processor: shop events in, one notification topic per channel out."""
     clock = clock or wall_clock(settings)
@@ -70,27 +87,23 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     emit, reject = partial(produce, app), rejecter(app, topics)
     policy, loyalty = policy_from(settings), loyalty_from(settings)
 
-    async def act(key: str, decide: Callable[[Plan | None, Context], Outcome]) -> None:
+    async def act(
+        key: str, decide: Callable[[Plan | None, Context], Outcome], note: ReplayNote | None = None
+    ) -> None:
         """Decide with what is known of the customer; store the plan, send what was decided."""
         known = Context(customers.get(key), preferences.get(key), policy, clock(), suggest)
         outcome = decide(plans.get(key), known)
+        if note is not None:
+            outcome = replayed(outcome, note)
         if outcome.changed:
             plans[key] = outcome.plan
             due.set(key, next_due(outcome.plan))
-        for request in outcome.requests:
-            await emit(outputs[request.channel], key.encode(), encode(request))
+        for request in outcome.requests:  # a replay's header goes on to the channel worker
+            await emit(outputs[request.channel], key.encode(), encode(request), None, header(note))
         for record in outcome.records:
             await emit(topics.decisions, key.encode(), encode(record))
 
-    @plans.on_recover
-    async def index_plans() -> None:
-        due.rebuild((key, next_due(plan)) for key, plan in plans.items())
-        log.info("%d customers have messages waiting", len(due))
-
-    @app.timer(settings.schedule_tick_s)
-    async def wake_due_customers() -> None:
-        for key in due.take(clock()):
-            await emit(topics.wakeups, key.encode(), b"{}")
+    install_wakeups(app, plans, due, topics.wakeups, settings.schedule_tick_s, clock)
 
     @app.agent(source)
     async def decide_for_customers(stream: faust.StreamT) -> None:
@@ -101,18 +114,35 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
             event = await read_or_reject(message, decode_event, reject)
             if event is None:
                 continue
-            where = route(event, message.value, topics)
+            note = replay_of(message.message.headers)  # decided again, counted in once
+            where = replay_route(route(event, message.value, topics), topics.purchases, note)
             for record in where.records:
-                await emit(*record)
+                await emit(*record, None, header(note))
             if where.decide:
                 key = event.partitionkey
-                changes = state_changes(customers.get(key), preferences.get(key), event, loyalty)
-                store(customers, key, changes.profile)
-                store(preferences, key, changes.preferences)
-                await act(key, partial(on_event, event))
+                if note is None:
+                    fold(customers, preferences, key, event, loyalty)
+                await act(key, partial(on_event, event), note)
 
     install_orders(app, topics, orders, reject, clock)
     return app
+
+
+def install_wakeups(
+    app: faust.App, plans: Any, due: DueIndex, wakeups: str, tick_s: float, clock: Clock
+) -> None:
+    """Index the waiting messages once the plans are recovered, and wake each customer whose
+    next message is due (the wake-up is handled in the customer's partition, like an event)."""
+
+    @plans.on_recover
+    async def index_plans() -> None:
+        due.rebuild((key, next_due(plan)) for key, plan in plans.items())
+        log.info("%d customers have messages waiting", len(due))
+
+    @app.timer(tick_s)
+    async def wake_due_customers() -> None:
+        for key in due.take(clock()):
+            await produce(app, wakeups, key.encode(), b"{}")
 
 
 def install_orders(
@@ -144,5 +174,7 @@ def install_orders(
                     await reject(message, result.dropped)
             if result.state is not None:
                 orders[key] = result.state
+            passed_on = message.message.headers or None  # a replay's header goes on with it
             for ready in result.ready:
-                await emit(topics.events, ready.partitionkey.encode(), encode(ready))
+                ready_key = ready.partitionkey.encode()
+                await emit(topics.events, ready_key, encode(ready), None, passed_on)

@@ -32,6 +32,7 @@ class FakeMessage:
     topic: str = NOTIFY
     partition: int = 0
     offset: int = 0
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,86 @@
+"""Run a replay: read the selection, judge each record, and (unless a dry run) put it back.
+
+Records are written with kafka-python (acks=all, idempotent) to the partition they were read
+from. Kafka has every record put back before the replay returns; a replay stopped half way
+(Ctrl-C) says where each partition got to, and running it again is safe: what was sent is not
+sent again (the delivery ledgers), and `--resend` ids are the same each time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from kafka import KafkaProducer
+
+from operate.replay import HEADER, Judge, Tally
+from operate.scan import Progress, scan
+from operate.selection import Selection, about
+from schemas.replay import replay_of
+
+Tick = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One replay: where from, what, by whom, and whether it writes."""
+
+    bootstrap: str
+    selection: Selection
+    judge: Judge
+    replay_id: str
+    by: str
+    at: str
+    dry_run: bool = True
+
+    def header(self) -> bytes:
+        """The `aftercart-replay` header every record put back carries."""
+        told: dict[str, Any] = {"id": self.replay_id, "by": self.by, "at": self.at}
+        told["selection"] = self.selection.describe()
+        if self.judge.resend is not None:
+            told["resend"] = self.judge.resend
+        return orjson.dumps(told)
+
+
+def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: None) -> None:
+    """Read, judge and (unless a dry run) put back the selected records; `tally` and
+    `progress` say how far it got, also when it is stopped."""
+    source = run.judge.source
+    producer = None if run.dry_run else _producer(run.bootstrap)
+    header = [(HEADER, run.header())]
+    try:
+        for n, record in enumerate(scan(run.bootstrap, source.name, run.selection, progress)):
+            tally.read += 1
+            if n % 2000 == 0:
+                tick(progress)
+            if replay_of(record.headers) is not None:
+                continue  # a copy an earlier replay put back: the original is replayed
+            found = about(source.kind, record.value)
+            if found is not None and not run.selection.takes(found):
+                continue
+            tally.selected += 1
+            if source.kind == "notify":
+                value = run.judge.notification(record.value, tally)
+            else:
+                run.judge.event(record.value, tally)
+                value = record.value
+            if producer is not None and value is not None:
+                producer.send(source.name, value, record.key, header, partition=record.partition)
+                tally.published += 1
+        tick(progress)
+    finally:
+        if producer is not None:
+            producer.flush(60)
+            producer.close()
+
+
+def _producer(bootstrap: str) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        client_id="aftercart-replay",
+    )
