@@ -16,7 +16,7 @@ from kafka import KafkaProducer
 
 from aftercart.demo.run import demo_settings
 from aftercart.stack import PIPELINE, Stack
-from bench import ingest, passthrough
+from bench import ingest, passthrough, replay
 from bench.measure import cpu_seconds, machine_probe, peak_rss_mb, percentile, wait_until
 from bench.paced import PLACEHOLDER_TIME, publish_paced
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
@@ -97,6 +97,8 @@ def pipeline_passes(stack: Stack, settings: Settings, events: int, results: dict
     results["throughput"]["cpu_seconds"] = {
         name: round(after[name] - before[name], 1) for name in after if name in before
     }
+    say("replay pass: a dry-run replay of every event so far ...")
+    results["replay"] = replay.run_pass(stack, settings)
     say(f"latency pass at {OFFERED_PER_S} events/s for {LATENCY_SECONDS}s ...")
     results["latency"] = latency(stack, sandbox, people)
     say(f"faults pass: {events} events, every provider failing 5% (503) and 1% (429) ...")
