@@ -6,10 +6,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
+
+
+def open_consumer(bootstrap: str, client_id: str, **config: Any) -> KafkaConsumer:
+    """A consumer outside any group, for reading topics back; RuntimeError naming the address
+    if Kafka cannot be reached."""
+    try:
+        return KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            client_id=client_id,
+            **({"fetch_max_bytes": 16 * 1024 * 1024} | config),
+        )
+    except KafkaError as exc:
+        raise RuntimeError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
 
 
 def read_topic(
@@ -22,15 +37,7 @@ def read_topic(
 ) -> Iterator[ConsumerRecord]:
     """Records of `topic` written since `since_ms` (epoch ms; None: all), in order per
     partition; raise RuntimeError if Kafka or the topic is missing, TimeoutError if slow."""
-    try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            enable_auto_commit=False,
-            client_id=client_id,
-            fetch_max_bytes=16 * 1024 * 1024,
-        )
-    except KafkaError as exc:
-        raise RuntimeError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    consumer = open_consumer(bootstrap, client_id)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         if not partitions:

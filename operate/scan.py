@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import KafkaError
 
+from broker.reading import open_consumer
 from operate.selection import Selection
 from operate.timespec import epoch_ms
 
@@ -42,16 +42,12 @@ def scan(
     """The topic's records in the selection's time and place, in order per partition;
     RuntimeError if Kafka or the topic is missing, ValueError for an offset that is not
     there."""
-    try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            enable_auto_commit=False,
-            client_id=client_id,
-            fetch_max_bytes=32 * 1024 * 1024,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-        )
-    except KafkaError as exc:
-        raise RuntimeError(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    consumer = open_consumer(
+        bootstrap,
+        client_id,
+        fetch_max_bytes=32 * 1024 * 1024,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
     try:
         partitions = _start(consumer, topic, selection, progress)
         until = epoch_ms(selection.until) if selection.until else None

@@ -12,6 +12,14 @@ Run = Callable[[argparse.Namespace, Settings], int]
 Arguments = Callable[[argparse.ArgumentParser], None]
 
 
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
 def no_arguments(parser: argparse.ArgumentParser) -> None:
     """For a command that takes none."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aftercart.commands.base import Command
+from aftercart.commands.base import Command, positive_seconds
 from aftercart.processes import RUN_FILE, RunFile, Running, is_alive
 from runtime.settings import Settings
 
@@ -48,13 +48,6 @@ class Seen:
         return "not answering" if self.answers is False else "alive"
 
 
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
-    return value
-
-
 def arguments(parser: argparse.ArgumentParser) -> None:
     """Where the run file is, output, probes."""
     parser.description = DESCRIPTION
@@ -70,7 +63,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--no-probe", action="store_true", help="check pids only")
     parser.add_argument(
-        "--timeout", type=_seconds, default=1.0, metavar="S", help="per probe (1 s)"
+        "--timeout", type=positive_seconds, default=1.0, metavar="S", help="per probe (1 s)"
     )
 
 

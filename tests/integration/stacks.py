@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -28,6 +29,22 @@ def stack_settings(kafka_bootstrap: str, data_dir: Path, **extra: Any) -> Settin
         data_dir=data_dir,
         **(ports | extra),
     )
+
+
+def operator_env(stack: Stack, monkeypatch: Any) -> None:
+    """Point `aftercart` at a stack's broker and topics, as an operator's shell would be."""
+    monkeypatch.setenv("AFTERCART_KAFKA_BOOTSTRAP", stack.settings.kafka_bootstrap)
+    monkeypatch.setenv("AFTERCART_TOPIC_PREFIX", stack.settings.topic_prefix)
+    monkeypatch.setenv("AFTERCART_TOPIC_PARTITIONS", str(stack.settings.topic_partitions))
+
+
+def run_json(capsys: Any, *argv: str) -> Any:
+    """Run `aftercart ARGV --json` in this process; it must exit 0; what it printed, parsed."""
+    from aftercart.cli import main
+
+    capsys.readouterr()
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
 
 
 def order_placed(

@@ -4,13 +4,12 @@ redrive sends nothing twice."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from stacks import order_placed, stack_settings, wait_committed
+from stacks import operator_env, order_placed, run_json, stack_settings, wait_committed
 from test_pipeline import arrivals, customer, publish
 
 from aftercart.cli import main
@@ -32,16 +31,7 @@ def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
 
 @pytest.fixture
 def cli_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`aftercart` pointed at the test's broker and topics, as an operator's shell would be."""
-    monkeypatch.setenv("AFTERCART_KAFKA_BOOTSTRAP", stack.settings.kafka_bootstrap)
-    monkeypatch.setenv("AFTERCART_TOPIC_PREFIX", stack.settings.topic_prefix)
-    monkeypatch.setenv("AFTERCART_TOPIC_PARTITIONS", str(stack.settings.topic_partitions))
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
-    capsys.readouterr()
-    assert main([*argv, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+    operator_env(stack, monkeypatch)
 
 
 def test_a_dead_letter_whose_cause_is_fixed_is_redriven_and_delivered_once(

@@ -5,12 +5,12 @@ line and exit 2."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from stacks import order_placed, stack_settings, wait_committed
+from stacks import operator_env, order_placed, run_json, stack_settings, wait_committed
 from test_pipeline import arrivals, customer, publish
 
 from aftercart.cli import main
@@ -34,16 +34,11 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture
 def cli_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`aftercart` pointed at the test's broker and topics, as an operator's shell would be."""
-    monkeypatch.setenv("AFTERCART_KAFKA_BOOTSTRAP", stack.settings.kafka_bootstrap)
-    monkeypatch.setenv("AFTERCART_TOPIC_PREFIX", stack.settings.topic_prefix)
-    monkeypatch.setenv("AFTERCART_TOPIC_PARTITIONS", str(stack.settings.topic_partitions))
+    operator_env(stack, monkeypatch)
 
 
-def replay(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
-    capsys.readouterr()
-    assert main(["replay", *argv, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+def replay(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    return run_json(capsys, "replay", *argv)
 
 
 def settle(stack: Stack) -> None:
