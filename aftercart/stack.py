@@ -11,11 +11,17 @@ from types import TracebackType
 
 from aftercart.processes import RUN_FILE, Child, RunFile, Running, Supervisor
 from broker.admin import create_topics, groups_ready
-from broker.launcher import LocalKafka
+from broker.launcher import LocalKafka, free_ports
 from runtime.settings import Settings, settings_env
 from schemas.topics import CHANNELS, Topics
 
 PIPELINE = ("streams", *CHANNELS)
+
+
+def free_metrics_ports() -> dict[str, int]:
+    """Settings that give each pipeline worker's endpoint a free loopback port, so a stack
+    never collides with another one on the same machine."""
+    return {f"metrics_port_{w}": port for w, port in zip(PIPELINE, free_ports(len(PIPELINE)))}
 
 
 class StackError(RuntimeError):
@@ -133,10 +139,19 @@ class Stack:
         lines.append(("sandbox outbox", f"{self.settings.sandbox_url}/outbox"))
         if any(child.name == "gateway" for child in self.supervisor.children):
             lines.append(("gateway", self.gateway_url))
+            lines.append(("gateway metrics", f"{self.gateway_url}/metrics"))
         for child in self.supervisor.children:
             if child.name.startswith("worker-"):
                 lines.append((child.name, f"log {child.log_path}"))
+                lines.extend(self.metrics_urls(child.name.removeprefix("worker-")))
         return lines
+
+    def metrics_urls(self, worker: str) -> list[tuple[str, str]]:
+        """Where a pipeline worker serves /metrics (also /healthz and /readyz); none at port 0."""
+        port = self.settings.metrics_port(worker)
+        if not port:
+            return []
+        return [(f"{worker} metrics", f"http://{self.settings.metrics_host}:{port}/metrics")]
 
     def stop(self) -> None:
         """Stop the pipeline and sandbox, then the broker."""
