@@ -21,7 +21,8 @@ PIPELINE = ("streams", *CHANNELS)
 def free_metrics_ports() -> dict[str, int]:
     """Settings that give each pipeline worker's endpoint a free loopback port, so a stack
     never collides with another one on the same machine."""
-    return {f"metrics_port_{w}": port for w, port in zip(PIPELINE, free_ports(len(PIPELINE)))}
+    ports = free_ports(len(PIPELINE))
+    return {f"metrics_port_{w}": port for w, port in zip(PIPELINE, ports, strict=True)}
 
 
 class StackError(RuntimeError):
@@ -75,7 +76,9 @@ class Stack:
         """Start pipeline workers (broker and topics must be up); wait for their groups."""
         env = settings_env(self.settings)
         for name in workers:
-            self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
+            child = self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
+            if base := self.worker_url(name):
+                self._urls[child.name] = (base, f"{base}/healthz")
         self.record()
         if wait:
             self.wait_workers(workers)
@@ -143,15 +146,15 @@ class Stack:
         for child in self.supervisor.children:
             if child.name.startswith("worker-"):
                 lines.append((child.name, f"log {child.log_path}"))
-                lines.extend(self.metrics_urls(child.name.removeprefix("worker-")))
+                worker = child.name.removeprefix("worker-")
+                if base := self.worker_url(worker):
+                    lines.append((f"{worker} metrics", f"{base}/metrics"))
         return lines
 
-    def metrics_urls(self, worker: str) -> list[tuple[str, str]]:
-        """Where a pipeline worker serves /metrics (also /healthz and /readyz); none at port 0."""
+    def worker_url(self, worker: str) -> str:
+        """Where a pipeline worker serves /metrics, /healthz and /readyz; "" at port 0."""
         port = self.settings.metrics_port(worker)
-        if not port:
-            return []
-        return [(f"{worker} metrics", f"http://{self.settings.metrics_host}:{port}/metrics")]
+        return f"http://{self.settings.metrics_host}:{port}" if port else ""
 
     def stop(self) -> None:
         """Stop the pipeline and sandbox, then the broker."""

@@ -60,10 +60,6 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def worker_url(stack: Stack, worker: str) -> str:
-    return f"http://{stack.settings.metrics_host}:{stack.settings.metrics_port(worker)}"
-
-
 def post_event(stack: Stack, event: CloudEvent) -> None:
     request = urllib.request.Request(
         f"{stack.gateway_url}/events",
@@ -87,7 +83,7 @@ def test_every_process_serves_metrics_and_the_sent_count_is_what_the_sandbox_too
 ) -> None:
     # Given a stack whose workers answer on their own ports
     for worker in ("streams", "email"):
-        url = worker_url(stack, worker)
+        url = stack.worker_url(worker)
         assert get(f"{url}/healthz")[0] == 200
         wait_until(lambda u=url: get(f"{u}/readyz")[0] == 200, 60, f"{url}/readyz", stack.check)
     # When six customers each place an order through the gateway
@@ -103,11 +99,11 @@ def test_every_process_serves_metrics_and_the_sent_count_is_what_the_sandbox_too
 
     # Then the email worker counted as sent exactly what the sandbox accepted
     def sent() -> float:
-        samples = scrape(worker_url(stack, "email"))
+        samples = scrape(stack.worker_url("email"))
         return value(samples, "aftercart_notifications_total", channel="email", outcome="sent")
 
     wait_until(lambda: sent() == accepted(), 30, "the sent counter", stack.check)
-    email = scrape(worker_url(stack, "email"))
+    email = scrape(stack.worker_url("email"))
     call = {"channel": "email", "provider": "sendgrid", "status": "ok"}
     assert value(email, "aftercart_provider_request_seconds_count", **call) == accepted()
     # And the gateway counted each request and event, the stream processor each event and email
@@ -116,14 +112,14 @@ def test_every_process_serves_metrics_and_the_sent_count_is_what_the_sandbox_too
     assert value(gateway, "aftercart_gateway_webhooks_total", **route) == 2 * len(CUSTOMERS)
     placed = {"source": "cloudevents", "type": "order.placed"}
     assert value(gateway, "aftercart_gateway_events_total", **placed) == len(CUSTOMERS)
-    streams = scrape(worker_url(stack, "streams"))
+    streams = scrape(stack.worker_url("streams"))
     assert value(streams, "aftercart_stream_events_total", type="order.placed") == len(CUSTOMERS)
     decided = {"channel": "email", "outcome": "sent", "reason": "none"}
     assert value(streams, "aftercart_stream_decisions_total", **decided) == len(CUSTOMERS)
 
     # And the stream processor's lag on the events topic comes down to nothing
     def events_lag() -> list[float]:
-        samples = scrape(worker_url(stack, "streams"))
+        samples = scrape(stack.worker_url("streams"))
         return [
             v
             for (name, labels), v in samples.items()
