@@ -3,8 +3,8 @@ address or phone number.
 
 The format is the formatter of the root logger's handlers, whoever installed them: the CLI's
 own (aftercart/cli.py) or faust's worker (runtime/apps.py), so one pass here covers both.
-Masking is the formatter's last step, over the whole line, exception text included: a
-provider's error message quoting the recipient is masked like our own words.
+Masking is the formatter's last step, exception text included: a provider's error message
+quoting the recipient is masked like our own words.
 """
 
 from __future__ import annotations
