@@ -13,6 +13,7 @@ from types import FrameType
 import uvloop
 
 from aftercart.commands import COMMANDS
+from runtime.logs import use_log_format
 from runtime.settings import Settings
 
 
@@ -32,8 +33,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(settings: Settings) -> None:
-    """One log format for every process; Kafka clients' connection chatter kept out."""
+    """One log format for every process (settings.log_format, masked: runtime/logs.py); Kafka
+    clients' connection chatter kept out."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    use_log_format(logging.root.handlers, settings.log_format)
     for chatty in ("kafka", "aiokafka"):
         logging.getLogger(chatty).setLevel(logging.ERROR)
 

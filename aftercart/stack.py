@@ -11,11 +11,18 @@ from types import TracebackType
 
 from aftercart.processes import RUN_FILE, Child, RunFile, Running, Supervisor
 from broker.admin import create_topics, groups_ready
-from broker.launcher import LocalKafka
+from broker.launcher import LocalKafka, free_ports
 from runtime.settings import Settings, settings_env
 from schemas.topics import CHANNELS, Topics
 
 PIPELINE = ("streams", *CHANNELS)
+
+
+def free_metrics_ports() -> dict[str, int]:
+    """Settings that give each pipeline worker's endpoint a free loopback port, so a stack
+    never collides with another one on the same machine."""
+    ports = free_ports(len(PIPELINE))
+    return {f"metrics_port_{w}": port for w, port in zip(PIPELINE, ports, strict=True)}
 
 
 class StackError(RuntimeError):
@@ -69,7 +76,9 @@ class Stack:
         """Start pipeline workers (broker and topics must be up); wait for their groups."""
         env = settings_env(self.settings)
         for name in workers:
-            self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
+            child = self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
+            if base := self.worker_url(name):
+                self._urls[child.name] = (base, f"{base}/healthz")
         self.record()
         if wait:
             self.wait_workers(workers)
@@ -133,10 +142,19 @@ class Stack:
         lines.append(("sandbox outbox", f"{self.settings.sandbox_url}/outbox"))
         if any(child.name == "gateway" for child in self.supervisor.children):
             lines.append(("gateway", self.gateway_url))
+            lines.append(("gateway metrics", f"{self.gateway_url}/metrics"))
         for child in self.supervisor.children:
             if child.name.startswith("worker-"):
                 lines.append((child.name, f"log {child.log_path}"))
+                worker = child.name.removeprefix("worker-")
+                if base := self.worker_url(worker):
+                    lines.append((f"{worker} metrics", f"{base}/metrics"))
         return lines
+
+    def worker_url(self, worker: str) -> str:
+        """Where a pipeline worker serves /metrics, /healthz and /readyz; "" at port 0."""
+        port = self.settings.metrics_port(worker)
+        return f"http://{self.settings.metrics_host}:{port}" if port else ""
 
     def stop(self) -> None:
         """Stop the pipeline and sandbox, then the broker."""

@@ -34,6 +34,7 @@ from channels.replays import suppressed_by_replay
 from channels.retry import RetryPolicy, Sleep, failed_attempt, through_pause
 from channels.sms_segments import segments
 from runtime.apps import dead_letter_of
+from runtime.logs import log_about
 from runtime.settings import Settings
 from schemas.codec import InvalidMessage, decode_notification, decode_retry, encode
 from schemas.deadletter import Attempt, dead_letter
@@ -206,6 +207,7 @@ class Delivery:
     async def _deliver(self, pending: Pending, ledger: Ledger, partition: int) -> Outcome:
         request = pending.request
         nid = request.notification_id
+        log_about(request)  # its ids on every log line of this task (runtime/logs.py)
         async with self.claims.hold(nid):
             known = ledger.entry(nid)
             if is_sent(known):

@@ -23,14 +23,17 @@ import faust
 from channels.base import Sender
 from channels.delivery import Clock, Delivery, Outcome, follow_ups, utc_now
 from channels.ledger import Ledger, Write
+from channels.metrics import ChannelMetrics
 from channels.pipeline import take_in_order
-from channels.registry import build_sender
+from channels.registry import Wrap, build_sender
 from runtime.apps import faust_app, produce
+from runtime.endpoint import serve_worker
+from runtime.metrics import new_registry
 from runtime.settings import Settings
 from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
-SenderFactory = Callable[[str, Settings], Sender[Any]]
+SenderFactory = Callable[[str, Settings, Wrap], Sender[Any]]
 Handle = Callable[[faust.EventT, Ledger], Awaitable[Outcome]]
 
 
@@ -64,10 +67,14 @@ def create_channel_app(
     """Build the worker app for one channel (email, sms or push)."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     app = faust_app(topics.channel_app_id(channel), settings)
+    registry = new_registry()
+    metrics = ChannelMetrics(registry, channel)
+    serve_worker(app, registry, settings, channel)
     source = app.topic(topics.notify(channel))
     retries = app.topic(topics.retry(channel))
     table = app.Table("ledger")
-    delivery = Delivery(channel, settings, sender_factory(channel, settings), clock=clock)
+    sender = sender_factory(channel, settings, metrics.timed)
+    delivery = Delivery(channel, settings, sender, clock=clock)
     ledger = Ledger(table.data, ledger_writer(app, topics.ledger(channel)), clock)
     keep = timedelta(hours=settings.ledger_keep_h)
 
@@ -80,6 +87,7 @@ def create_channel_app(
     async def finish(handle: Handle, event: faust.EventT) -> None:
         """Handle one message, and queue what it leads to before it is acknowledged."""
         outcome = await handle(event, ledger)
+        metrics.count(outcome)
         for record in follow_ups(outcome, topics, channel, event.key, event.message.partition):
             await produce(app, *record)
 

@@ -17,6 +17,7 @@ import orjson
 
 from ingest.dedupe import SeenEvents
 from ingest.mapping import Mapped, MappingError
+from ingest.metrics import GatewayMetrics
 from ingest.receipts import Receipts
 from ingest.sink import KafkaUnavailable, Record
 from ingest.web import Problem
@@ -47,6 +48,7 @@ class Intake:
     seen: SeenEvents
     sink: Sink | None = None
     counts: Counter[str] = field(default_factory=Counter)
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
 
     async def accept(
         self, body: bytes, mapper: Callable[[Any], Mapped], *, origin: str, sender: str
@@ -63,15 +65,17 @@ class Intake:
             raise Problem(422, exc.reason, exc.field) from None
         if mapped.ignored is not None:
             return self.ignore(origin, sender, mapped.ignored)
-        return await self.publish(mapped.events)
+        return await self.publish(mapped.events, source=origin.partition(" ")[0])
 
-    async def publish(self, events: list[CloudEvent]) -> dict[str, object]:
-        """Publish the events not published before; the answer to give the shop."""
+    async def publish(self, events: list[CloudEvent], *, source: str) -> dict[str, object]:
+        """Publish the events not published before; the answer to give the shop. `source`
+        names the kind of sender (shopify, woocommerce, cloudevents, ...) for the metrics."""
         sink = self._sink()
 
         async def send(fresh: list[CloudEvent]) -> None:
             topic = self.topics.events
             await sink.send([Record(topic, e.partitionkey.encode(), encode(e)) for e in fresh])
+            self.metrics.published(source, fresh)
 
         sent = await _acknowledged(self.seen.publish_once(events, send))
         status = "accepted" if sent else "duplicate"
@@ -82,7 +86,7 @@ class Intake:
         """contact.failed first (de-duplicated like every event), then the receipts."""
         answer: dict[str, object] = {"status": "accepted" if mapped.receipts else "ignored"}
         if mapped.contact_failed:
-            published = await self.publish(list(mapped.contact_failed))
+            published = await self.publish(list(mapped.contact_failed), source="receipts")
             answer["events"] = published["events"]
         if mapped.receipts:
             topic = self.topics.receipts

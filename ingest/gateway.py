@@ -16,6 +16,7 @@ from ingest.accept import Intake
 from ingest.routes import Clock, utc_now
 from ingest.routes.events import CloudEvents
 from ingest.routes.health import Health
+from ingest.routes.metrics import Metrics
 from ingest.routes.receipts import DeliveryReceipts
 from ingest.routes.shopify import ShopifyWebhooks
 from ingest.routes.unsubscribe import Unsubscribe
@@ -40,9 +41,11 @@ def create_gateway(
     events = CloudEvents(settings, intake)
     receipts = DeliveryReceipts(settings, intake, clock)
     unsubscribe = Unsubscribe(settings, intake, clock)
+    metrics = Metrics(intake.metrics.registry)
     routes: dict[tuple[str, str], Handler] = {
         ("GET", "/healthz"): health.alive,
         ("GET", "/readyz"): health.ready,
+        ("GET", "/metrics"): metrics.scrape,
         ("POST", "/webhooks/shopify"): shopify.receive,
         ("POST", "/webhooks/woocommerce"): woocommerce.receive,
         ("POST", "/events"): events.receive,
@@ -51,6 +54,10 @@ def create_gateway(
         ("GET", UNSUBSCRIBE): unsubscribe.ask,
         ("POST", UNSUBSCRIBE): unsubscribe.unsubscribe,
     }
+    # Every route that takes something in is counted by its answers (ingest/metrics.py).
+    for (method, path), handler in routes.items():
+        if method == "POST":
+            routes[(method, path)] = intake.metrics.counted(path, handler)
     on_problem = partial(refused, intake.counts)
     return App(
         routes, max_body=settings.gateway_max_body_bytes, on_problem=on_problem, lifespan=lifespan

@@ -13,8 +13,10 @@ import uvicorn
 from ingest.accept import Intake
 from ingest.dedupe import SeenEvents, load_seen
 from ingest.gateway import create_gateway
+from ingest.metrics import GatewayMetrics
 from ingest.sink import KafkaSink
 from ingest.web import App
+from runtime.metrics import new_registry
 from runtime.settings import Settings
 from schemas.topics import Topics
 
@@ -24,7 +26,8 @@ log = logging.getLogger(__name__)
 def build_gateway(settings: Settings) -> App:
     """The gateway app; it answers 503 until Kafka is reached and its memory is loaded."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
-    intake = Intake(topics, SeenEvents(settings.dedupe_window_h * 3600))
+    metrics = GatewayMetrics(new_registry())
+    intake = Intake(topics, SeenEvents(settings.dedupe_window_h * 3600), metrics=metrics)
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -78,6 +81,7 @@ def run_gateway(settings: Settings) -> None:
         http="httptools",
         lifespan="on",
         access_log=False,
+        log_config=None,  # its lines go to the process's own handlers (settings.log_format)
         log_level="warning",
         server_header=False,
         date_header=False,

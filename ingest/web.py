@@ -55,6 +55,7 @@ class Answer:
     body: dict[str, Any]
     headers: tuple[tuple[bytes, bytes], ...] = ()
     html: str | None = None  # a page for a person instead of the JSON body
+    content: tuple[str, bytes] | None = None  # (content type, body), sent as they are
 
 
 Handler = Callable[[Request], Awaitable[Answer]]
@@ -141,7 +142,9 @@ async def _body(receive: Receive, declared: str, limit: int) -> bytes:
 
 
 async def _send(send: Send, answer: Answer) -> None:
-    if answer.html is not None:
+    if answer.content is not None:
+        kind, body = answer.content[0].encode(), answer.content[1]
+    elif answer.html is not None:
         body, kind = answer.html.encode(), b"text/html; charset=utf-8"
     else:
         body, kind = orjson.dumps(answer.body), b"application/json"

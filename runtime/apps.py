@@ -9,8 +9,9 @@ from typing import Any
 
 import faust
 from faust.types import EventT
-from faust.worker import Worker
+from faust.worker import Worker as FaustWorker
 
+from runtime.logs import LogFormat, ids_in, use_log_format
 from runtime.settings import Settings
 from runtime.transport import use_fetch_batching
 from schemas.codec import encode
@@ -67,7 +68,11 @@ async def produce(
 def dead_letter_of(message: EventT, reason: str, stage: str) -> bytes:
     """The dead-letter record, encoded, for a message a worker could not process."""
     log.warning(
-        "dead-lettered %s offset %s: %s", message.message.topic, message.message.offset, reason
+        "dead-lettered %s offset %s: %s",
+        message.message.topic,
+        message.message.offset,
+        reason,
+        extra=ids_in(message.value),
     )
     record = dead_letter(
         reason=reason,
@@ -88,5 +93,19 @@ def run_worker(app: faust.App, settings: Settings) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     level = {"warning": "warn", "critical": "crit"}.get(settings.log_level, settings.log_level)
-    worker = Worker(app, loglevel=level, quiet=True, redirect_stdouts=False)
+    worker = Worker(app, settings.log_format, loglevel=level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
+
+
+class Worker(FaustWorker):
+    """faust's Worker, whose log handlers write in settings.log_format (runtime/logs.py). Its
+    name is faust's, as its log lines name it ([^Worker])."""
+
+    def __init__(self, app: faust.App, log_format: LogFormat, **options: Any) -> None:
+        self.log_format = log_format
+        super().__init__(app, **options)
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        """faust has just replaced the root logger's handlers with its own: format them."""
+        super().on_setup_root_logger(logger, level)
+        use_log_format(logger.handlers, self.log_format)

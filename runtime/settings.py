@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -164,7 +164,22 @@ class Settings(BaseSettings):
     email_per_s: float = Field(default=0.0, ge=0)
     push_per_s: float = Field(default=0.0, ge=0)
 
+    # Each worker's /metrics, /healthz and /readyz (runtime/endpoint.py), loopback; 0: none.
+    # The gateway serves /metrics on its own port.
+    metrics_host: str = "127.0.0.1"
+    metrics_port_streams: int = Field(default=8081, ge=0, le=65535)
+    metrics_port_email: int = Field(default=8082, ge=0, le=65535)
+    metrics_port_sms: int = Field(default=8083, ge=0, le=65535)
+    metrics_port_push: int = Field(default=8084, ge=0, le=65535)
+
     log_level: str = "info"
+    # text: the human format; json: one JSON object a line (runtime/logs.py).
+    log_format: Literal["text", "json"] = "text"
+
+    def metrics_port(self, worker: str) -> int:
+        """Where worker `worker` (streams, email, sms, push) serves its endpoint; 0: nowhere."""
+        port: int = getattr(self, f"metrics_port_{worker}")
+        return port
 
     @property
     def kafka_port(self) -> int:

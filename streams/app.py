@@ -23,12 +23,15 @@ from typing import Any, TypeVar
 import faust
 
 from runtime.apps import faust_app, produce
+from runtime.endpoint import serve_worker
+from runtime.metrics import new_registry
 from runtime.settings import Settings
 from schemas.codec import decode_event, encode
 from schemas.events import CloudEvent
 from schemas.replay import ReplayNote, replay_of
 from schemas.topics import CHANNELS, Topics
 from streams.handle import Context, Outcome, on_event, on_wake
+from streams.metrics import StreamMetrics
 from streams.orders import OrderState, held_records, learn, read_index, resolve
 from streams.plans import Plan, next_due
 from streams.policy import Loyalty, loyalty_from, policy_from
@@ -76,6 +79,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     clock = clock or wall_clock(settings)
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     app = faust_app(topics.streams_app_id, settings)
+    registry = new_registry()
+    metrics = StreamMetrics(registry)
+    serve_worker(app, registry, settings, "streams")
     orders = app.Table("orders")
     customers = app.Table("customers")
     preferences = app.Table("preferences")
@@ -84,7 +90,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
     due = DueIndex()
     source = app.topic(topics.events, topics.wakeups)
     outputs = {channel: topics.notify(channel) for channel in CHANNELS}
-    emit, reject = partial(produce, app), rejecter(app, topics)
+    emit, reject = partial(produce, app), metrics.counting(rejecter(app, topics))
+    read_event = metrics.reading(decode_event)  # each event read counted by type
     policy, loyalty = policy_from(settings), loyalty_from(settings)
 
     async def act(
@@ -102,6 +109,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
             await emit(outputs[request.channel], key.encode(), encode(request), None, header(note))
         for record in outcome.records:
             await emit(topics.decisions, key.encode(), encode(record))
+        metrics.decided(outcome.records)
 
     install_wakeups(app, plans, due, topics.wakeups, settings.schedule_tick_s, clock)
 
@@ -111,7 +119,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
             if message.message.topic == topics.wakeups:
                 await act(message.key.decode(), on_wake)
                 continue
-            event = await read_or_reject(message, decode_event, reject)
+            event = await read_or_reject(message, read_event, reject)
             if event is None:
                 continue
             note = replay_of(message.message.headers)  # decided again, counted in once

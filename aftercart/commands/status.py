@@ -21,9 +21,9 @@ Every process a running `aftercart up` started (Kafka, the sandbox, the gateway 
 workers streams, email, sms and push), with its pid, where it serves and its log. `aftercart
 up` lists them in <run dir>/{RUN_FILE} (written as each starts, removed when it stops
 cleanly); this reads that file and checks that each pid still runs (the same process, not a
-later one given its pid). The sandbox and the gateway must also answer GET /healthz, and Kafka
-accept a connection, within --timeout (--no-probe skips this). The workers serve nothing: a
-running pid is all there is to check."""
+later one given its pid). The sandbox, the gateway and each worker (on its metrics port; with
+port 0 it serves nothing, and a running pid is all there is to check) must also answer GET
+/healthz, and Kafka accept a connection, within --timeout (--no-probe skips this)."""
 
 EPILOG = """\
 exit status: 0 every process runs (and answers); 1 any is dead or not answering, or `aftercart

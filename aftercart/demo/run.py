@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from aftercart.demo import storefront
 from aftercart.demo.sample_shop import CUSTOMERS, Customer, Expected, SampleRun, build
-from aftercart.stack import Stack
+from aftercart.stack import Stack, free_metrics_ports
 from broker.launcher import free_ports
 from ingest.publisher import EventPublisher
 from operate.explain import timeline
@@ -33,6 +33,7 @@ def demo_settings(settings: Settings) -> Settings:
             "sandbox_port": sandbox,
             "sandbox_smtp_port": smtp,
             "gateway_port": gateway,
+            **free_metrics_ports(),
             "push_allow_sandbox": True,
             # The sandbox's number stands in for a short code (100 segments a second); a real
             # long code sends 1, the default.

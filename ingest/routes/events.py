@@ -33,7 +33,7 @@ class CloudEvents:
             )
             field, _, why = exc.reason.partition(": ")
             raise Problem(422, why or exc.reason, field or None) from None
-        return Answer(200, await self.intake.publish(parsed))
+        return Answer(200, await self.intake.publish(parsed, source="cloudevents"))
 
     def _authorized(self, authorization: str) -> bool:
         # Every token is compared, whichever matches, so the time taken tells nothing.

@@ -41,7 +41,7 @@ class Unsubscribe:
             key=f"unsubscribe/{customer}/{self.clock():%Y-%m-%d}",
             time=self.clock(),
         )
-        await self.intake.publish([event])
+        await self.intake.publish([event], source="unsubscribe")
         return Answer(200, {}, html=pages.done(self.shop))
 
     def _customer(self, request: Request) -> str:

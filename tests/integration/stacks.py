@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from aftercart.stack import Stack
+from aftercart.stack import Stack, free_metrics_ports
 from bench.measure import wait_until
 from broker import free_ports
 from broker.admin import lag
@@ -18,9 +18,10 @@ from schemas.events import CloudEvent
 
 def stack_settings(kafka_bootstrap: str, data_dir: Path, **extra: Any) -> Settings:
     """Settings for a stack on the session's broker: its own topics (a fresh prefix, two
-    partitions) and free loopback ports for its sandbox (HTTP and SMTP) and gateway."""
+    partitions) and free loopback ports for its sandbox (HTTP and SMTP), gateway and each
+    worker's metrics endpoint."""
     sandbox_port, smtp_port, gateway_port = free_ports(3)
-    ports = {"sandbox_port": sandbox_port, "sandbox_smtp_port": smtp_port}
+    ports = {"sandbox_port": sandbox_port, "sandbox_smtp_port": smtp_port, **free_metrics_ports()}
     return Settings(
         kafka_bootstrap=kafka_bootstrap,
         topic_prefix=f"t{uuid4().hex[:8]}",

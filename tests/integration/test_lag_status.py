@@ -131,7 +131,8 @@ def test_status_sees_a_stacks_processes_alive_then_one_dead(
         assert all(p["state"] == "alive" for p in by_name.values())
         assert by_name["sandbox"]["answers"] is True
         assert by_name["gateway"]["url"] == stack.gateway_url
-        assert by_name["worker-email"]["answers"] is None  # serves nothing to ask
+        assert by_name["worker-email"]["answers"] is True  # its /healthz
+        assert by_name["worker-email"]["url"] == stack.worker_url("email")
 
         # By default, lag looks at every aftercart group: only the email worker runs here, and
         # its rows are its topics, not its ledger's changelog.
