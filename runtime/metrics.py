@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -27,18 +27,6 @@ def exposition(registry: CollectorRegistry, accept: str = "") -> tuple[bytes, st
     (Prometheus' text format unless it asks for OpenMetrics): (body, content type)."""
     encode, content_type = choose_encoder(accept)
     return encode(registry), content_type
-
-
-class ReplayMetrics:
-    """How far a replay got: records put back, by the topic they were put on."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.records = Counter(
-            "aftercart_replay_records",
-            "Records a replay put back onto a topic, by topic",
-            ["topic"],
-            registry=registry,
-        )
 
 
 class ConsumerLag(Collector):

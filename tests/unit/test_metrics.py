@@ -16,7 +16,7 @@ from channels.delivery import Outcome
 from channels.errors import PermanentError, RetriableError
 from channels.messages import EmailMessage, Receipt
 from channels.metrics import ChannelMetrics, outcome_of
-from runtime.metrics import ReplayMetrics, exposition, new_registry
+from runtime.metrics import exposition, new_registry
 from schemas.codec import encode, new_event
 from schemas.decision import DecisionRecord
 from streams.metrics import StreamMetrics, decision_labels, reason_class
@@ -196,11 +196,3 @@ async def test_the_stream_processor_counts_events_decisions_and_dead_letters() -
     stale = labels(channel="none", outcome="suppressed", reason="stale")
     assert samples[("aftercart_stream_decisions_total", stale)] == 1
     assert samples[("aftercart_stream_dead_letters_total", labels(topic="t.events"))] == 1
-
-
-def test_replay_progress_is_a_counter_by_topic() -> None:
-    registry = new_registry()
-    ReplayMetrics(registry).records.labels("t.notify.email").inc(3)
-    assert (
-        scraped(registry)[("aftercart_replay_records_total", labels(topic="t.notify.email"))] == 3
-    )
