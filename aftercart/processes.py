@@ -41,10 +41,14 @@ class Supervisor:
     children: list[Child] = field(default_factory=list)
 
     def spawn(self, name: str, argv: Sequence[str], env: dict[str, str]) -> Child:
-        """Start a child whose output goes to LOG_DIR/NAME.log."""
+        """Start a child whose output goes to LOG_DIR/NAME.log; a child started again under
+        the same name (a restarted worker) adds to it, so what the one before wrote is kept."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        with log_path.open("wb") as out:
+        with log_path.open("ab") as out:
+            if out.tell():
+                out.write(f"--- {name} started again at {time.strftime('%H:%M:%S')} ---\n".encode())
+                out.flush()
             process = subprocess.Popen(
                 list(argv),
                 stdout=out,
