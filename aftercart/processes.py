@@ -39,14 +39,18 @@ class Supervisor:
 
     log_dir: Path
     children: list[Child] = field(default_factory=list)
+    started: set[str] = field(default_factory=set)  # names spawned so far
 
     def spawn(self, name: str, argv: Sequence[str], env: dict[str, str]) -> Child:
-        """Start a child whose output goes to LOG_DIR/NAME.log; a child started again under
-        the same name (a restarted worker) adds to it, so what the one before wrote is kept."""
+        """Start a child whose output goes to LOG_DIR/NAME.log; a child this supervisor starts
+        again under the same name (a restarted worker) adds to it, so what the one before
+        wrote is kept."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        with log_path.open("ab") as out:
-            if out.tell():
+        again = name in self.started
+        self.started.add(name)
+        with log_path.open("ab" if again else "wb") as out:
+            if again:
                 out.write(f"--- {name} started again at {time.strftime('%H:%M:%S')} ---\n".encode())
                 out.flush()
             process = subprocess.Popen(
