@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from kafka import KafkaProducer
 from pydantic import ValidationError
 
 from broker.admin import create_topics
-from broker.reading import read_topic
+from broker.reading import latest_by_key, read_topic
 from operate.deadletters import Entry, Redriven, Target, entry_id, target
 from schemas.deadletter import DeadLetter
 from schemas.topics import Topics
@@ -82,34 +83,37 @@ def redrive(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, client_id=CLIENT_ID
     )
     try:
+        # Every record put back is on Kafka before any is marked: a failure in between leaves
+        # dead letters listed that were redriven (safe to redrive again), never the reverse.
+        told: dict[str, Any] = {"by": by, "at": now.isoformat()}
+        put_back = []
         for nid, to in outcome.redriven.items():
-            header = orjson.dumps({"dead_letter": nid, "by": by, "at": now.isoformat()})
-            producer.send(
-                to.topic,
-                key=to.key,
-                value=to.value,
-                partition=to.partition,
-                headers=[(HEADER, header)],
-            ).get(timeout=30)
-            mark = {"at": now.isoformat(), "by": by, "topic": to.topic, "partition": to.partition}
-            producer.send(topics.redriven, key=nid.encode(), value=orjson.dumps(mark))
-        producer.flush(30)
+            header = [(HEADER, orjson.dumps(told | {"dead_letter": nid}))]
+            put_back.append(
+                producer.send(to.topic, to.value, to.key, header, partition=to.partition)
+            )
+        _acknowledged(producer, put_back)
+        marked = []
+        for nid, to in outcome.redriven.items():
+            mark = orjson.dumps(told | {"topic": to.topic, "partition": to.partition})
+            marked.append(producer.send(topics.redriven, mark, nid.encode()))
+        _acknowledged(producer, marked)
     finally:
         producer.close()
     return outcome
 
 
+def _acknowledged(producer: KafkaProducer, futures: list[Any]) -> None:
+    """Block until Kafka has every record; raise the broker's error for any it refused."""
+    producer.flush(30)
+    for future in futures:
+        future.get(timeout=0)
+
+
 def _marks(bootstrap: str, topics: Topics, timeout_s: float) -> Iterator[tuple[str, Redriven]]:
-    try:
-        records = list(
-            read_topic(bootstrap, topics.redriven, timeout_s=timeout_s, client_id=CLIENT_ID)
-        )
-    except RuntimeError as exc:
-        if "does not exist" in str(exc):
-            return  # nothing was ever redriven
-        raise
-    for record in records:
-        if record.key and record.value:
-            mark = orjson.loads(record.value)
-            at = datetime.fromisoformat(mark["at"])
-            yield record.key.decode(), Redriven(at, mark["by"], mark["topic"], mark["partition"])
+    marks = latest_by_key(
+        bootstrap, topics.redriven, timeout_s=timeout_s, client_id=CLIENT_ID, key=bytes.decode
+    )
+    for nid, mark in marks.items():
+        at = datetime.fromisoformat(mark["at"])
+        yield nid, Redriven(at, mark["by"], mark["topic"], mark["partition"])

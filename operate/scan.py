@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from broker.reading import open_consumer
+from broker.reading import MissingTopic, open_consumer
 from operate.selection import Selection
 from operate.timespec import epoch_ms
 
@@ -75,7 +75,7 @@ def _start(
     """Assign every partition and seek each to where the selection starts."""
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
     if not partitions:
-        raise RuntimeError(f"topic {topic} does not exist")
+        raise MissingTopic(f"topic {topic} does not exist")
     consumer.assign(partitions)
     ends = consumer.end_offsets(partitions)
     begins = consumer.beginning_offsets(partitions)

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import orjson
-
-from broker.reading import read_topic
+from broker.reading import latest_by_key, read_topic
 from operate.history import History
 from schemas.deadletter import DeadLetter
 from schemas.decision import DecisionRecord
@@ -40,7 +38,10 @@ def read_story(bootstrap: str, topics: Topics, timeout_s: float = 30.0) -> Story
     for channel in CHANNELS:
         for value in _values(bootstrap, topics.retry(channel), timeout_s):
             history.retry(RetryRecord.model_validate_json(value))
-        for key, entry in _ledger(bootstrap, topics.ledger(channel), timeout_s):
+        ledger = latest_by_key(
+            bootstrap, topics.ledger(channel), timeout_s=timeout_s, client_id=CLIENT_ID
+        )
+        for key, entry in ledger.items():
             history.ledger(key, entry)
     for value in _values(bootstrap, topics.deadletter, timeout_s):
         history.dead_letter(DeadLetter.model_validate_json(value))
@@ -59,14 +60,3 @@ def _values(bootstrap: str, topic: str, timeout_s: float) -> Iterator[bytes]:
     for record in read_topic(bootstrap, topic, timeout_s=timeout_s, client_id=CLIENT_ID):
         if record.value:
             yield record.value
-
-
-def _ledger(bootstrap: str, topic: str, timeout_s: float) -> Iterator[tuple[str, dict]]:
-    """The latest entry of each notification in a ledger's changelog (tombstones drop it)."""
-    latest: dict[str, dict | None] = {}
-    for record in read_topic(bootstrap, topic, timeout_s=timeout_s, client_id=CLIENT_ID):
-        if record.key:
-            latest[orjson.loads(record.key)] = orjson.loads(record.value) if record.value else None
-    for key, entry in latest.items():
-        if entry is not None:
-            yield key, entry

@@ -4,13 +4,10 @@ delivery ledger. A replay's dry run decides with it as the stream processor woul
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from broker.reading import read_topic
+from broker.reading import latest_by_key
 from schemas.topics import CHANNELS, Topics
 
 CLIENT_ID = "aftercart-replay"
@@ -30,24 +27,12 @@ def read_known(bootstrap: str, topics: Topics, timeout_s: float = 120.0) -> Know
     """Every table's latest entries, from its changelog as it stands now."""
     known = Known()
     for table in ("customers", "preferences", "plans"):
-        setattr(known, table, dict(_latest(bootstrap, topics.changelog(table), timeout_s)))
+        entries = latest_by_key(
+            bootstrap, topics.changelog(table), timeout_s=timeout_s, client_id=CLIENT_ID
+        )
+        setattr(known, table, entries)
     for channel in CHANNELS:
-        known.ledgers[channel] = dict(_latest(bootstrap, topics.ledger(channel), timeout_s))
+        known.ledgers[channel] = latest_by_key(
+            bootstrap, topics.ledger(channel), timeout_s=timeout_s, client_id=CLIENT_ID
+        )
     return known
-
-
-def _latest(bootstrap: str, topic: str, timeout_s: float) -> Iterator[tuple[str, Any]]:
-    latest: dict[str, Any] = {}
-    try:
-        for record in read_topic(bootstrap, topic, timeout_s=timeout_s, client_id=CLIENT_ID):
-            if record.key is None:
-                continue
-            key = orjson.loads(record.key)
-            if record.value is None:
-                latest.pop(key, None)
-            else:
-                latest[key] = orjson.loads(record.value)
-    except RuntimeError as exc:
-        if "does not exist" not in str(exc):
-            raise  # a changelog not yet created: that table is empty
-    yield from latest.items()

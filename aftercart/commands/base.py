@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,17 @@ def positive_seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
     return value
+
+
+def unreachable(settings: Settings, prog: str) -> bool:
+    """Whether Kafka cannot be reached; if so, one line naming the address is printed, for
+    the operator commands' exit code 3."""
+    from broker.admin import port_open
+
+    if port_open(settings.kafka_bootstrap, timeout=3.0):
+        return False
+    print(f"{prog}: cannot reach Kafka at {settings.kafka_bootstrap}", file=sys.stderr)
+    return True
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:

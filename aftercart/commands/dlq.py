@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aftercart.commands.base import Command
+from aftercart.commands.base import Command, unreachable
 from runtime.settings import Settings
 
 REDRIVE_HELP = """Put dead letters back where they failed: a notification to its channel's retry
@@ -49,11 +49,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """0 done, 1 no such dead letter, 2 bad arguments, 3 Kafka cannot be reached."""
-    from broker.admin import port_open
     from schemas.topics import Topics
 
-    if not port_open(settings.kafka_bootstrap, timeout=3.0):
-        print(f"aftercart dlq: cannot reach Kafka at {settings.kafka_bootstrap}", file=sys.stderr)
+    if unreachable(settings, "aftercart dlq"):
         return 3
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     actions: dict[str, Callable[[argparse.Namespace, Settings, Topics], int]] = {

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aftercart.commands.base import Command
+from aftercart.commands.base import Command, unreachable
 from aftercart.commands.replay_view import Bar, print_shown, print_table
 from runtime.settings import Settings
 
@@ -83,7 +83,6 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Check the arguments, then read, judge and put back; see DESCRIPTION for exit codes."""
-    from broker.admin import port_open
     from operate.selection import source
     from schemas.topics import Topics
 
@@ -97,10 +96,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.resend and not args.dry_run and not _confirmed(args):
         return 2
-    if not port_open(settings.kafka_bootstrap, timeout=3.0):
-        print(
-            f"aftercart replay: cannot reach Kafka at {settings.kafka_bootstrap}", file=sys.stderr
-        )
+    if unreachable(settings, "aftercart replay"):
         return 3
     return _replay(args, settings, topics, chosen, selection, now)
 
