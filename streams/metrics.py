@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from faust.types import EventT
 from prometheus_client import CollectorRegistry, Counter
@@ -39,6 +40,7 @@ REASON_CLASSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 NONE = "none"  # no reason given (a message sent as chosen); also the channel of a whole event
 
 
+@lru_cache(maxsize=4096)  # the same few sentences come again and again, on the hot path
 def reason_class(reason: str | None) -> str:
     """The class of a decision's reason: one of REASON_CLASSES' names, `none`, or `other`."""
     if not reason:
