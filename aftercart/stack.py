@@ -143,6 +143,10 @@ class Stack:
         if any(child.name == "gateway" for child in self.supervisor.children):
             lines.append(("gateway", self.gateway_url))
             lines.append(("gateway metrics", f"{self.gateway_url}/metrics"))
+            if self.settings.api_tokens:
+                lines.append(("notifications API", f"{self.gateway_url}/notifications/{{id}}"))
+            else:
+                lines.append(("notifications API", "closed (set AFTERCART_API_TOKENS)"))
         for child in self.supervisor.children:
             if child.name.startswith("worker-"):
                 lines.append((child.name, f"log {child.log_path}"))

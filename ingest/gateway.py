@@ -17,6 +17,12 @@ from ingest.routes import Clock, utc_now
 from ingest.routes.events import CloudEvents
 from ingest.routes.health import Health
 from ingest.routes.metrics import Metrics
+from ingest.routes.notifications import (
+    NOTIFICATIONS,
+    ORDERS,
+    NotificationLookup,
+    NotificationsApi,
+)
 from ingest.routes.receipts import DeliveryReceipts
 from ingest.routes.shopify import ShopifyWebhooks
 from ingest.routes.unsubscribe import Unsubscribe
@@ -33,8 +39,10 @@ def create_gateway(
     intake: Intake,
     clock: Clock = utc_now,
     lifespan: Lifespan | None = None,
+    lookup: NotificationLookup | None = None,
 ) -> App:
-    """The gateway's routes around an intake (Kafka connection and de-duplication)."""
+    """The gateway's routes around an intake (Kafka connection and de-duplication), and the
+    notifications API over a lookup when one is given."""
     health = Health(intake)
     shopify = ShopifyWebhooks(settings, intake, clock)
     woocommerce = WooCommerceWebhooks(settings, intake, clock)
@@ -42,6 +50,7 @@ def create_gateway(
     receipts = DeliveryReceipts(settings, intake, clock)
     unsubscribe = Unsubscribe(settings, intake, clock)
     metrics = Metrics(intake.metrics.registry)
+    api = NotificationsApi(settings, lookup)
     routes: dict[tuple[str, str], Handler] = {
         ("GET", "/healthz"): health.alive,
         ("GET", "/readyz"): health.ready,
@@ -59,8 +68,16 @@ def create_gateway(
         if method == "POST":
             routes[(method, path)] = intake.metrics.counted(path, handler)
     on_problem = partial(refused, intake.counts)
+    prefixes: dict[tuple[str, str], Handler] = {
+        ("GET", NOTIFICATIONS): api.notification,
+        ("GET", ORDERS): api.order,
+    }
     return App(
-        routes, max_body=settings.gateway_max_body_bytes, on_problem=on_problem, lifespan=lifespan
+        routes,
+        max_body=settings.gateway_max_body_bytes,
+        on_problem=on_problem,
+        lifespan=lifespan,
+        prefixes=prefixes,
     )
 
 

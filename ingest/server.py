@@ -14,6 +14,7 @@ from ingest.accept import Intake
 from ingest.dedupe import SeenEvents, load_seen
 from ingest.gateway import create_gateway
 from ingest.metrics import GatewayMetrics
+from ingest.routes.notifications import NotificationLookup
 from ingest.sink import KafkaSink
 from ingest.web import App
 from runtime.metrics import new_registry
@@ -23,8 +24,9 @@ from schemas.topics import Topics
 log = logging.getLogger(__name__)
 
 
-def build_gateway(settings: Settings) -> App:
-    """The gateway app; it answers 503 until Kafka is reached and its memory is loaded."""
+def build_gateway(settings: Settings, lookup: NotificationLookup | None = None) -> App:
+    """The gateway app; it answers 503 until Kafka is reached and its memory is loaded. With
+    a lookup, it serves the notifications API and follows the topics while it runs."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     metrics = GatewayMetrics(new_registry())
     intake = Intake(topics, SeenEvents(settings.dedupe_window_h * 3600), metrics=metrics)
@@ -32,16 +34,20 @@ def build_gateway(settings: Settings) -> App:
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         task = asyncio.create_task(connect(settings, intake))
+        if lookup is not None:
+            await lookup.start()
         try:
             yield
         finally:
+            if lookup is not None:
+                await lookup.stop()
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
             if isinstance(intake.sink, KafkaSink):
                 await intake.sink.stop()
 
-    return create_gateway(settings, intake, lifespan=lifespan)
+    return create_gateway(settings, intake, lifespan=lifespan, lookup=lookup)
 
 
 async def connect(settings: Settings, intake: Intake, retry_s: float = 2.0) -> None:
@@ -67,14 +73,14 @@ async def connect(settings: Settings, intake: Intake, retry_s: float = 2.0) -> N
         return
 
 
-def run_gateway(settings: Settings) -> None:
+def run_gateway(settings: Settings, lookup: NotificationLookup | None = None) -> None:
     """Serve until SIGINT/SIGTERM."""
     # What is built at start lives as long as the process: keep the collector off it, and
     # collect young objects less often (per-request garbage is short-lived and acyclic).
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     config = uvicorn.Config(
-        build_gateway(settings),
+        build_gateway(settings, lookup),
         host=settings.gateway_host,
         port=settings.gateway_port,
         loop="uvloop",

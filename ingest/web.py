@@ -1,4 +1,5 @@
-"""A small ASGI layer for the gateway: exact routes, a bounded raw body, JSON answers.
+"""A small ASGI layer for the gateway: exact routes (and a few under a prefix), a bounded raw
+body, JSON answers.
 
 The gateway is on the shop's critical path and measured in requests per second on two cores
 (`make bench`). With FastAPI's routing and middleware around the same handlers the gateway
@@ -63,7 +64,8 @@ Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 
 
 class App:
-    """Routes by (method, path); every failure becomes a JSON answer, never a traceback."""
+    """Routes by (method, path), then by (method, prefix) for paths that carry a name
+    (`/notifications/{id}`); every failure becomes a JSON answer, never a traceback."""
 
     def __init__(
         self,
@@ -72,8 +74,10 @@ class App:
         max_body: int,
         on_problem: Callable[[Problem], Answer],
         lifespan: Lifespan | None = None,
+        prefixes: dict[tuple[str, str], Handler] | None = None,
     ) -> None:
         self.routes = routes
+        self.prefixes = prefixes or {}
         self.paths = {path for _, path in routes}
         self.max_body = max_body
         self.on_problem = on_problem
@@ -89,9 +93,9 @@ class App:
     async def _answer(self, scope: Scope, receive: Receive) -> Answer:
         method, path = scope["method"], scope["path"]
         try:
-            handler = self.routes.get((method, path))
+            handler = self.routes.get((method, path)) or self._under_prefix(method, path)
             if handler is None:
-                if path in self.paths:
+                if path in self.paths or self._under_prefix(None, path):
                     raise Problem(405, f"{method} is not allowed on {path}")
                 raise Problem(404, f"no such endpoint: {path}")
             headers = {
@@ -105,6 +109,14 @@ class App:
         except Exception:
             log.exception("%s %s failed", method, path)
             return self.on_problem(Problem(500, "internal error; nothing was accepted"))
+
+    def _under_prefix(self, method: str | None, path: str) -> Handler | None:
+        """The handler for a path under a prefix (any method's, when `method` is None)."""
+        for (allowed, prefix), handler in self.prefixes.items():
+            named = path.startswith(prefix) and len(path) > len(prefix)
+            if named and method in (None, allowed):
+                return handler
+        return None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         message = await receive()  # lifespan.startup

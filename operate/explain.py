@@ -126,16 +126,23 @@ def as_json(
     return {"subject": subject, "found": bool(found), "customers": customers, "events": events}
 
 
+def life_json(life: Life) -> dict[str, Any]:
+    """A notification's state, its provider's id and every step of its life, JSON-ready."""
+    return {
+        "state": life.state,
+        "failed": life.failed,
+        "provider_id": life.provider_id,
+        "steps": [
+            {"at": s.at.isoformat(), "kind": s.kind, "detail": s.detail, "code": s.code}
+            for s in life.ordered()
+        ],
+    }
+
+
 def _channel_json(outcome: ChannelOutcome, history: History) -> dict[str, Any]:
     out = outcome.model_dump(mode="json")
     if outcome.outcome == "sent" and outcome.notification_id:
-        life = history.known(outcome.notification_id)
-        out["state"] = life.state
-        out["provider_id"] = life.provider_id
-        out["steps"] = [
-            {"at": s.at.isoformat(), "kind": s.kind, "detail": s.detail, "code": s.code}
-            for s in life.ordered()
-        ]
+        out |= life_json(history.known(outcome.notification_id))
     return out
 
 

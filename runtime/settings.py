@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     woocommerce_secrets: dict[str, list[SecretStr]] = Field(default_factory=dict)
     # Bearer tokens accepted on POST /events.
     events_tokens: list[SecretStr] = Field(default_factory=list)
+    # Bearer tokens for a shop's support tool on GET /notifications/{id} and
+    # GET /orders/{order}/notifications; without any, those routes are closed and the gateway
+    # does not follow the pipeline's topics.
+    api_tokens: list[SecretStr] = Field(default_factory=list)
     gateway_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # A redelivered webhook within this window is recognised and published once.
     dedupe_window_h: float = Field(default=72.0, gt=0)

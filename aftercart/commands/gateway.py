@@ -9,10 +9,15 @@ from runtime.settings import Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the gateway until SIGINT/SIGTERM."""
+    """Serve the gateway until SIGINT/SIGTERM; with API tokens, follow the pipeline's topics
+    for the notifications API."""
     from ingest.server import run_gateway
+    from operate.follow import Follower
+    from schemas.topics import Topics
 
-    run_gateway(settings)
+    topics = Topics(settings.topic_prefix, settings.topic_partitions)
+    lookup = Follower(settings.kafka_bootstrap, topics) if settings.api_tokens else None
+    run_gateway(settings, lookup)
     return 0
 
 

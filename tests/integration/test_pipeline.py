@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer
+from pydantic import SecretStr
 from stacks import order_placed, stack_settings, wait_committed
+from support_api import API_TOKEN, api_get, api_told, twilio_status
 
 from aftercart.stack import Stack
 from bench.measure import wait_until
@@ -27,7 +29,9 @@ from schemas.notification import notification_id
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Sandbox and every pipeline worker, on their own topics of the session's broker."""
     data_dir = tmp_path_factory.mktemp("pipeline")
-    settings = stack_settings(kafka_bootstrap, data_dir, push_allow_sandbox=True)
+    settings = stack_settings(
+        kafka_bootstrap, data_dir, push_allow_sandbox=True, api_tokens=[SecretStr(API_TOKEN)]
+    )
     with Stack(settings, Path(settings.data_dir), own_broker=False) as running:
         running.start()
         yield running
@@ -138,6 +142,16 @@ def test_an_order_reaches_every_channel_the_customer_chose(
     email = channel_told(stack, "aino", "email")
     assert email["provider_id"]
     assert [s["kind"] for s in email["steps"]] == ["decided", "accepted"]
+    # And the shop's support tool reads the SMS as delivered once Twilio reports it
+    sms = notification_id(aino_order.id, "sms", "order.placed")
+    twilio_status(stack, sms, "aino", "delivered")
+    told = api_told(stack, f"/notifications/{sms}", lambda n: n["state"] == "delivered")
+    assert (told["channel"], told["customer_id"], told["failed"]) == ("sms", "aino", False)
+    assert [s["kind"] for s in told["steps"]] == ["decided", "accepted", "receipt"]
+    order = api_told(stack, "/orders/o-aino/notifications", lambda o: len(o["notifications"]) == 3)
+    assert {n["channel"]: n["notification_id"] for n in order["notifications"]} == {
+        c: notification_id(aino_order.id, c, "order.placed") for c in ("email", "sms", "push")
+    }
 
 
 def dead_letters(stack: Stack) -> list[dict[str, Any]]:
@@ -202,6 +216,10 @@ def test_a_message_the_provider_refuses_is_dead_lettered_with_its_error(
     assert email["state"] == "dead-lettered"
     assert email["steps"][-1]["kind"] == "dead"
     assert email["steps"][-1]["detail"].startswith("permanent")
+    # And so does the shop's support tool on the gateway
+    told = api_told(stack, f"/notifications/{nid}", lambda n: n["state"] != "pending")
+    assert (told["state"], told["failed"]) == ("dead-lettered", True)
+    assert api_get(stack, "/notifications/n-nobody").status_code == 404
 
 
 def channel_told(stack: Stack, customer_id: str, channel: str) -> dict[str, Any]:
