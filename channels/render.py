@@ -172,6 +172,14 @@ class _Environment(Environment):
         return super().getattr(obj, attribute)
 
 
+TEST_MARK = "[TEST] "
+
+
+def _marked(req: NotificationRequest, text: str) -> str:
+    """A test send's subject, SMS or push title starts with TEST_MARK; others are as written."""
+    return TEST_MARK + text if req.test else text
+
+
 class Renderer:
     """Renders requests with templates loaded once; share one instance per process."""
 
@@ -207,7 +215,7 @@ class Renderer:
             notification_id=req.notification_id,
             to=req.recipient.email,
             to_name=req.recipient.name or _full_name(req.data),
-            subject=blocks["subject"],
+            subject=_marked(req, blocks["subject"]),
             text=blocks["text"],
             html=html,
             customer_id=req.customer_id,
@@ -221,7 +229,7 @@ class Renderer:
         template = self._template(req, "txt")
 
         def render(data: Mapping[str, Any]) -> str:
-            return self._render(req, template, data, ("sms",))["sms"]
+            return _marked(req, self._render(req, template, data, ("sms",))["sms"])
 
         ending = ""
         if SMS_OPTOUT in template.blocks:
@@ -248,7 +256,7 @@ class Renderer:
         url = url or shop.get("url") or ""
         payload = {
             "notification_id": req.notification_id,
-            "title": blocks["push_title"],
+            "title": _marked(req, blocks["push_title"]),
             "body": blocks["push_body"],
             "url": link(url),
             "tag": event.get("order_id") or event.get("checkout_id") or req.notification_id,

@@ -46,6 +46,8 @@ class NotificationRequest(Contract):
     data: dict[str, Any]
     created_at: datetime
     resend_of: Id | None = None  # the notification this one sends again (replay --resend)
+    # A test send (`aftercart send-test`): what the recipient sees is marked as a test.
+    test: bool = False
 
     def resent(self, tag: str) -> NotificationRequest:
         """This message again, under a new id that points at this one."""
