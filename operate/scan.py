@@ -61,10 +61,12 @@ def scan(
                 for record in records:
                     if record.offset >= end:
                         break
-                    progress.next_offsets[tp.partition] = record.offset + 1
                     progress.read += 1
                     if until is None or record.timestamp <= until:
                         yield record
+                    # Past a record only once the caller asks for the next: one stopped while
+                    # handling it (Ctrl-C) must go on from it, not after it.
+                    progress.next_offsets[tp.partition] = record.offset + 1
     finally:
         consumer.close()
 

@@ -1,10 +1,13 @@
 """Replay on the real broker: after every message was delivered, replaying the events sends
 nothing and reports them as already sent; --resend sends each selected one once more, and
 again nothing twice; a customer filter touches only that customer; bad arguments get one
-line and exit 2."""
+line and exit 2; a dry run with --show prints messages as the customer would get them and
+puts nothing back. (The first test replays the whole events topic: tests that add events come
+after it.)"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -16,12 +19,17 @@ from test_pipeline import arrivals, customer, publish
 from aftercart.cli import main
 from aftercart.stack import Stack
 from bench.measure import wait_until
+from broker.admin import end_offsets
 from operate.explain import as_json
 from operate.sources import read_story
 from sandbox.client import SandboxClient
 from schemas.notification import notification_id, resend_id
 
 CUSTOMERS = ("rp-1", "rp-2")
+# One message --show prints: its channel, id and customer, then the email as rendered.
+SHOWN = re.compile(
+    r"^--- email (\S+) to (\S+)\nSubject: ([^\n]+)\n\n(.*?)(?=^--- |\Z)", re.M | re.S
+)
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +126,39 @@ def test_bad_arguments_get_one_line_naming_the_argument(
         assert main(["replay", *argv]) == 2, argv
         err = capsys.readouterr().err.strip()
         assert said in err and "\n" not in err, (argv, err)
+
+
+def test_a_dry_run_shows_messages_as_rendered_and_puts_nothing_back(
+    stack: Stack, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox = SandboxClient(stack.settings.sandbox_url)
+    # Given three customers whose order confirmations were delivered
+    cids = ("rp-show-1", "rp-show-2", "rp-show-3")
+    orders = {cid: order_placed(cid, f"o-{cid}", f"#{cid}") for cid in cids}
+    profiles = [e for cid in cids for e in customer(cid, "email", sandbox=sandbox)]
+    publish(stack, *profiles, *orders.values())
+    nids = {cid: notification_id(o.id, "email", "order.placed") for cid, o in orders.items()}
+    arrivals(sandbox, set(nids.values()))
+    settle(stack)
+    topics = (stack.topics.events, stack.topics.notify("email"))
+    ends = [end_offsets(stack.settings.kafka_bootstrap, t) for t in topics]
+    sent = accepted(sandbox)
+    # When a dry run of sending them again shows two
+    capsys.readouterr()
+    argv = [*(f"--customer={cid}" for cid in cids), "--resend", "--dry-run", "--show", "2"]
+    assert main(["replay", "events", *argv]) == 0
+    out = capsys.readouterr().out
+    # Then the summary says all three would be sent, none put back
+    assert re.search(r"^replay r-\w+: read \d+, selected 9, published 0$", out, re.M), out
+    assert re.search(r"^email +3 +0 +0 +0$", out, re.M), out
+    # And two of them are printed as the customer would get them, under their new ids
+    shown = SHOWN.findall(out)
+    assert len({nid for nid, *_ in shown}) == 2, out
+    for nid, cid, subject, text in shown:
+        assert nid == resend_id(nids[cid], "1")
+        assert subject == f"Order #{cid} confirmed: thank you, {cid.title()}!"
+        assert f"Hi {cid.title()}," in text and f"We have received order #{cid}" in text
+        assert "Total: €9.00" in text
+    # And nothing was put back or sent
+    assert [end_offsets(stack.settings.kafka_bootstrap, t) for t in topics] == ends
+    assert accepted(sandbox) == sent
