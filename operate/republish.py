@@ -44,12 +44,18 @@ class Run:
         return orjson.dumps(told)
 
 
+class NotAcknowledged(RuntimeError):
+    """Kafka did not acknowledge some records put back; the message says how many and why."""
+
+
 def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: None) -> None:
     """Read, judge and (unless a dry run) put back the selected records; `tally` and
-    `progress` say how far it got, also when it is stopped."""
+    `progress` say how far it got, also when it is stopped. NotAcknowledged if Kafka refused
+    any record put back (`tally.published` then counts only those it took)."""
     source = run.judge.source
     producer = None if run.dry_run else _producer(run.bootstrap)
     header = [(HEADER, run.header())]
+    refused: list[BaseException] = []  # appended to by the producer's I/O thread
     try:
         for n, record in enumerate(scan(run.bootstrap, source.name, run.selection, progress)):
             tally.read += 1
@@ -67,13 +73,22 @@ def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: No
                 run.judge.event(record.value, tally)
                 value = record.value
             if producer is not None and value is not None:
-                producer.send(source.name, value, record.key, header, partition=record.partition)
+                sent = producer.send(
+                    source.name, value, record.key, header, partition=record.partition
+                )
+                sent.add_errback(refused.append)
                 tally.published += 1
         tick(progress)
     finally:
         if producer is not None:
             producer.flush(60)
             producer.close()
+            tally.published -= len(refused)
+    if refused:
+        raise NotAcknowledged(
+            f"Kafka did not take {len(refused)} records put back: {refused[0]!r}; "
+            "running the same replay again is safe"
+        )
 
 
 def _producer(bootstrap: str) -> KafkaProducer:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aftercart.commands.base import Command, unreachable
-from aftercart.commands.replay_view import Bar, print_shown, print_table
+from aftercart.commands.replay_view import Bar, print_shown, print_table, rendered
 from runtime.settings import Settings
 
 DESCRIPTION = """Put a topic's selected records back into the pipeline, each to the partition it
@@ -22,7 +22,8 @@ profiles twice); replaying `notify.<channel>` delivers the notifications as they
 except those the customer has switched off since. The channel workers' delivery ledgers decide:
 a notification already sent is not sent again, and is recorded as suppressed by the replay.
 Running the same replay again, or one that was stopped, is safe. Exit codes: 0 done, 2 bad
-arguments, 3 Kafka cannot be reached, 130 stopped (Ctrl-C; it says where)."""
+arguments, 3 Kafka cannot be reached, 130 stopped (Ctrl-C; it says where), 1 Kafka did not
+acknowledge some records put back (running it again is safe)."""
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,7 +111,7 @@ def _replay(
     now: datetime,
 ) -> int:
     from operate.replay import Judge, Tally
-    from operate.republish import Run, replay
+    from operate.republish import NotAcknowledged, Run, replay
     from operate.scan import Progress
     from operate.state import read_known
     from streams.policy import policy_from
@@ -145,18 +146,22 @@ def _replay(
         )
         _report(args, tally, run)
         return 130
+    except NotAcknowledged as exc:
+        print(f"aftercart replay: {exc}", file=sys.stderr)
+        _report(args, tally, run)
+        return 1
     _report(args, tally, run)
     return 0
 
 
 def _report(args: argparse.Namespace, tally: Any, run: Any) -> None:
     summary = tally.as_json() | {"replay": run.replay_id, "dry_run": run.dry_run}
+    shown = rendered(tally.shown) if args.show else []
     if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print_table(summary)
-    if args.show:
-        print_shown(tally.shown)
+        print(json.dumps(summary | ({"shown": shown} if args.show else {}), indent=2))
+        return
+    print_table(summary)
+    print_shown(shown)
 
 
 def _selection(args: argparse.Namespace, now: datetime) -> Any:

@@ -3,6 +3,7 @@ the messages a dry run would send, rendered."""
 
 from __future__ import annotations
 
+import json
 from types import TracebackType
 from typing import Any
 
@@ -73,17 +74,36 @@ def print_table(summary: dict[str, Any]) -> None:
         print(f"  {count:>6} {verb} suppressed: {reason}")
 
 
-def print_shown(requests: list[Any]) -> None:
+def rendered(requests: list[Any]) -> list[dict[str, Any]]:
     """The messages that would be sent, rendered as the customer would get them."""
     from channels.render import Renderer
 
     renderer = Renderer()
+    out: list[dict[str, Any]] = []
     for request in requests:
-        print(f"--- {request.channel} {request.notification_id} to {request.customer_id}")
+        shown: dict[str, Any] = {
+            "channel": request.channel,
+            "notification_id": request.notification_id,
+            "customer_id": request.customer_id,
+        }
         if request.channel == "email":
             email = renderer.email(request)
-            print(f"Subject: {email.subject}\n\n{email.text}")
+            shown |= {"subject": email.subject, "text": email.text}
         elif request.channel == "sms":
-            print(renderer.sms(request).body)
+            shown["text"] = renderer.sms(request).body
         else:
-            print(renderer.push(request, 60).payload.decode())
+            shown["payload"] = json.loads(renderer.push(request, 60).payload)
+        out.append(shown)
+    return out
+
+
+def print_shown(shown: list[dict[str, Any]]) -> None:
+    """Rendered messages, for people."""
+    for message in shown:
+        print(f"--- {message['channel']} {message['notification_id']} to {message['customer_id']}")
+        if "subject" in message:
+            print(f"Subject: {message['subject']}\n\n{message['text']}")
+        elif "text" in message:
+            print(message["text"])
+        else:
+            print(json.dumps(message["payload"], ensure_ascii=False))

@@ -159,6 +159,10 @@ def test_a_dry_run_shows_messages_as_rendered_and_puts_nothing_back(
         assert subject == f"Order #{cid} confirmed: thank you, {cid.title()}!"
         assert f"Hi {cid.title()}," in text and f"We have received order #{cid}" in text
         assert "Total: €9.00" in text
+    # And with --json the same messages come inside the one JSON object
+    told = replay(capsys, "events", *argv)
+    assert [m["notification_id"] for m in told["shown"]] == [nid for nid, *_ in shown]
+    assert told["shown"][0]["subject"] == shown[0][2]
     # And nothing was put back or sent
     assert [end_offsets(stack.settings.kafka_bootstrap, t) for t in topics] == ends
     assert accepted(sandbox) == sent
