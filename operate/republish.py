@@ -63,8 +63,7 @@ def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: No
                 tick(progress)
             if replay_of(record.headers) is not None:
                 continue  # a copy an earlier replay put back: the original is replayed
-            found = about(source.kind, record.value)
-            if found is not None and not run.selection.takes(found):
+            if not run.selection.takes(about(source.kind, record.value)):
                 continue
             tally.selected += 1
             if source.kind == "notify":

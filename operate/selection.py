@@ -55,8 +55,11 @@ class Selection:
     orders: frozenset[str] = frozenset()
     types: frozenset[str] = frozenset()
 
-    def takes(self, about: About) -> bool:
-        """Whether a record about this is selected (time and place are the reader's)."""
+    def takes(self, about: About | None) -> bool:
+        """Whether a record about this is selected (time and place are the reader's); one that
+        cannot be read (None) only when nothing about its content is asked for."""
+        if about is None:
+            return not (self.customers or self.orders or self.types)
         if self.customers and about.customer not in self.customers:
             return False
         if self.orders and not self.orders & _order_names(about):

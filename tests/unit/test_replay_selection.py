@@ -86,6 +86,16 @@ def test_customers_and_types_select_events() -> None:
     assert about("events", b"\x00not json") is None
 
 
+def test_a_record_that_cannot_be_read_is_taken_only_without_content_filters() -> None:
+    # It cannot be about the customer, order or type asked for; a whole-topic replay takes it
+    # (and it is dead-lettered again, as it was the first time).
+    assert Selection().takes(None)
+    assert Selection(since=NOW).takes(None)
+    assert not Selection(customers=frozenset({"c-9"})).takes(None)
+    assert not Selection(orders=frozenset({"#1"})).takes(None)
+    assert not Selection(types=frozenset({"order.paid"})).takes(None)
+
+
 def judge(known: Known, resend: str | None = None) -> Judge:
     return Judge(source("notify.email", TOPICS), known, POLICY, NOW, resend=resend, show=5)
 
