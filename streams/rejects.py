@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import faust
@@ -14,6 +15,12 @@ from schemas.topics import Topics
 
 T = TypeVar("T")
 Reject = Callable[[EventT, str], Awaitable[None]]
+
+
+def received_at(message: EventT) -> datetime:
+    """When Kafka took the message (its record's timestamp): the time an event sent without
+    one is given (schemas/events.py, `timeassigned`)."""
+    return datetime.fromtimestamp(message.message.timestamp, UTC)
 
 
 def rejecter(app: faust.App, topics: Topics) -> Reject:
