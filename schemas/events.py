@@ -223,8 +223,13 @@ class CloudEvent(Contract):
     )
 
     specversion: Literal["1.0"]
-    id: Id
-    source: Annotated[str, Field(min_length=1)]
+    id: Id = Field(
+        description="Unique within its source: the same source and id is the same event, "
+        "published once however often it is sent (with other content: refused, 409)"
+    )
+    source: Annotated[str, Field(min_length=1)] = Field(
+        description="Who sent it, as a URI reference: the shop, e.g. https://shop.example"
+    )
     type: str
     time: datetime = Field(  # type: ignore[assignment]  # filled in after validation
         default=None,
