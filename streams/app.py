@@ -37,7 +37,7 @@ from streams.plans import Plan, next_due
 from streams.policy import Loyalty, loyalty_from, policy_from
 from streams.products import install_products
 from streams.profiles import Preferences, Profile
-from streams.rejects import Reject, read_or_reject, received_at, rejecter
+from streams.rejects import Reject, as_received, read_or_reject, rejecter
 from streams.replays import header, replay_route, replayed
 from streams.routing import route
 from streams.state import state_changes
@@ -119,8 +119,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
             if message.message.topic == topics.wakeups:
                 await act(message.key.decode(), on_wake)
                 continue
-            read = partial(read_event, received=received_at(message))
-            event = await read_or_reject(message, read, reject)
+            event = await read_or_reject(message, as_received(read_event, message), reject)
             if event is None:
                 continue
             note = replay_of(message.message.headers)  # decided again, counted in once
@@ -173,8 +172,7 @@ def install_orders(
             if ids is not None:
                 result = learn(ids, orders.get(key))
             else:
-                read = partial(decode_event, received=received_at(message))
-                event = await read_or_reject(message, read, reject)
+                event = await read_or_reject(message, as_received(decode_event, message), reject)
                 if event is None:
                     continue
                 result = resolve(event, orders.get(key))

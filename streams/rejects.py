@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 import faust
@@ -17,10 +18,10 @@ T = TypeVar("T")
 Reject = Callable[[EventT, str], Awaitable[None]]
 
 
-def received_at(message: EventT) -> datetime:
-    """When Kafka took the message (its record's timestamp): the time an event sent without
-    one is given (schemas/events.py, `timeassigned`)."""
-    return datetime.fromtimestamp(message.message.timestamp, UTC)
+def as_received(read: Callable[..., T], message: EventT) -> Callable[[bytes], T]:
+    """`read` (decode_event) given when Kafka took the message, its record's timestamp: the
+    time of an event sent without one (schemas/events.py, `timeassigned`)."""
+    return partial(read, received=datetime.fromtimestamp(message.message.timestamp, UTC))
 
 
 def rejecter(app: faust.App, topics: Topics) -> Reject:
