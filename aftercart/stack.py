@@ -12,6 +12,7 @@ from types import TracebackType
 from aftercart.processes import RUN_FILE, Child, RunFile, Running, Supervisor
 from broker.admin import create_topics, groups_ready
 from broker.launcher import LocalKafka, free_ports
+from ingest.openings import openings
 from runtime.settings import Settings, settings_env
 from schemas.topics import CHANNELS, Topics
 
@@ -143,10 +144,8 @@ class Stack:
         if any(child.name == "gateway" for child in self.supervisor.children):
             lines.append(("gateway", self.gateway_url))
             lines.append(("gateway metrics", f"{self.gateway_url}/metrics"))
-            if self.settings.api_tokens:
-                lines.append(("notifications API", f"{self.gateway_url}/notifications/{{id}}"))
-            else:
-                lines.append(("notifications API", "closed (set AFTERCART_API_TOKENS)"))
+            for route in openings(self.settings):  # the same lines the gateway logs
+                lines.append((route.name, route.line(self.gateway_url)))
         for child in self.supervisor.children:
             if child.name.startswith("worker-"):
                 lines.append((child.name, f"log {child.log_path}"))

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
-from ingest.dedupe import SeenEvents
+from ingest.dedupe import IdReused, SeenEvents
 from ingest.mapping import Mapped, MappingError
 from ingest.metrics import GatewayMetrics
 from ingest.receipts import Receipts
@@ -67,9 +67,12 @@ class Intake:
             return self.ignore(origin, sender, mapped.ignored)
         return await self.publish(mapped.events, source=origin.partition(" ")[0])
 
-    async def publish(self, events: list[CloudEvent], *, source: str) -> dict[str, object]:
+    async def publish(
+        self, events: list[CloudEvent], *, source: str, strict: bool = False
+    ) -> dict[str, object]:
         """Publish the events not published before; the answer to give the shop. `source`
-        names the kind of sender (shopify, woocommerce, cloudevents, ...) for the metrics."""
+        names the kind of sender (shopify, woocommerce, cloudevents, ...) for the metrics.
+        `strict`: an id accepted before with other content is a 409, and nothing is sent."""
         sink = self._sink()
 
         async def send(fresh: list[CloudEvent]) -> None:
@@ -77,7 +80,11 @@ class Intake:
             await sink.send([Record(topic, e.partitionkey.encode(), encode(e)) for e in fresh])
             self.metrics.published(source, fresh)
 
-        sent = await _acknowledged(self.seen.publish_once(events, send))
+        try:
+            sent = await _acknowledged(self.seen.publish_once(events, send, strict=strict))
+        except IdReused as exc:
+            details = {"id": exc.event.id, "source": exc.event.source}
+            raise Problem(409, "id reused with different content", details=details) from None
         status = "accepted" if sent else "duplicate"
         self.counts[status] += 1
         return {"status": status, "events": [{"id": e.id, "type": e.type} for e in events]}

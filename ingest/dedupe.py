@@ -5,19 +5,27 @@ what happened, so a redelivery carries the same identity. The gateway remembers 
 it has had acknowledged for a window (Shopify retries for up to 48 hours). The memory is
 rebuilt at start from the events topic itself, the one record of what was accepted, so a
 restarted gateway still recognises a redelivery: nothing but Kafka holds the state.
+
+With each identity it remembers a fingerprint of the event as published, so that a custom
+shop reusing an id for other content is told (HTTP 409) instead of silently ignored. The
+fingerprint is taken from the bytes on the topic, and leaves out a time the gateway assigned
+(the sender gave none: its redelivery gets another), so it is the same after a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
 import logging
 import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+import orjson
+
 from broker.reading import read_topic
+from schemas.codec import encode
 from schemas.events import CloudEvent
 
 log = logging.getLogger(__name__)
@@ -34,6 +42,29 @@ def identity_of(event: CloudEvent) -> str:
     return identity(event.source, event.id)
 
 
+class IdReused(Exception):
+    """An event whose identity was accepted before with other content."""
+
+    def __init__(self, event: CloudEvent) -> None:
+        super().__init__(f"id {event.id} from {event.source} reused with different content")
+        self.event = event
+
+
+def fingerprint(envelope: dict[str, object]) -> bytes:
+    """What an event says, as published: every attribute and the data, but a time the
+    gateway assigned (the sender gave none)."""
+    if envelope.get("timeassigned") is True:
+        envelope = {k: v for k, v in envelope.items() if k not in ("time", "timeassigned")}
+    return hashlib.blake2b(
+        orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).digest()
+
+
+def fingerprint_of(event: CloudEvent) -> bytes:
+    """The fingerprint of a parsed event, read from the bytes it is published as."""
+    return fingerprint(orjson.loads(encode(event)))
+
+
 class SeenEvents:
     """Identities of events Kafka has acknowledged within the window, and those in flight."""
 
@@ -41,6 +72,7 @@ class SeenEvents:
         self.window_s = window_s
         self.clock = clock
         self._seen: dict[str, float] = {}
+        self._prints: dict[str, bytes] = {}
         self._order: deque[tuple[float, str]] = deque()
         self._inflight: dict[str, asyncio.Future[None]] = {}
 
@@ -51,9 +83,12 @@ class SeenEvents:
         # Expired entries are dropped only by add(): a quiet gateway must not keep them.
         return self._seen.get(key, -math.inf) >= self.clock() - self.window_s
 
-    def add(self, key: str, at: float | None = None) -> None:
-        """Remember an acknowledged event; the oldest fall out of the window."""
+    def add(self, key: str, at: float | None = None, print_: bytes | None = None) -> None:
+        """Remember an acknowledged event (and its fingerprint, when known); the oldest fall
+        out of the window."""
         at = self.clock() if at is None else at
+        if print_ is not None:
+            self._prints[key] = print_
         self._order.append((at, key))  # also when seen again, or it would never fall out
         self._seen[key] = max(at, self._seen.get(key, at))
         horizon = self.clock() - self.window_s
@@ -61,24 +96,39 @@ class SeenEvents:
             _, old = self._order.popleft()
             if self._seen.get(old, horizon) < horizon:
                 del self._seen[old]
+                self._prints.pop(old, None)
 
     async def publish_once(
-        self, events: list[CloudEvent], send: Callable[[list[CloudEvent]], Awaitable[None]]
+        self,
+        events: list[CloudEvent],
+        send: Callable[[list[CloudEvent]], Awaitable[None]],
+        *,
+        strict: bool = False,
     ) -> list[CloudEvent]:
         """Send the events not yet acknowledged; return what was sent (empty: all duplicates).
 
         A concurrent request with the same events waits for the one in flight, then sends only
-        what that one did not get acknowledged.
+        what that one did not get acknowledged. `strict`: an id accepted before with other
+        content raises IdReused, and nothing is sent.
         """
         unique: dict[str, CloudEvent] = {}
+        prints: dict[str, bytes] = {}
         for event in events:
-            unique.setdefault(identity_of(event), event)  # a batch may name an event twice
+            key = identity_of(event)
+            if strict:
+                print_ = fingerprint_of(event)
+                if prints.setdefault(key, print_) != print_:
+                    raise IdReused(event)  # one batch naming an id twice, differently
+            unique.setdefault(key, event)  # a batch may name an event twice
         while True:
             fresh = [e for key, e in unique.items() if key not in self]
             busy = {id(f): f for e in fresh if (f := self._inflight.get(identity_of(e)))}
             if not busy:
                 break
             await asyncio.wait(list(busy.values()))
+        for key, print_ in prints.items():
+            if key in self and self._prints.get(key, print_) != print_:
+                raise IdReused(unique[key])
         if not fresh:
             return []
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -88,7 +138,7 @@ class SeenEvents:
         try:
             await send(fresh)
             for key in keys:
-                self.add(key)
+                self.add(key, print_=prints.get(key))
         finally:
             for key in keys:
                 self._inflight.pop(key, None)
@@ -98,10 +148,16 @@ class SeenEvents:
 
 def identity_in(value: bytes | None) -> str | None:
     """The identity of a raw CloudEvent on the topic; None for anything else."""
+    entry = entry_in(value)
+    return entry[0] if entry else None
+
+
+def entry_in(value: bytes | None) -> tuple[str, bytes] | None:
+    """The identity and fingerprint of a raw CloudEvent on the topic; None for anything else."""
     try:
-        envelope = json.loads(value or b"")
-        return identity(str(envelope["source"]), str(envelope["id"]))
-    except (ValueError, KeyError, TypeError, RecursionError):
+        envelope = orjson.loads(value or b"")
+        return identity(str(envelope["source"]), str(envelope["id"])), fingerprint(envelope)
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -114,6 +170,6 @@ def load_seen(bootstrap: str, topic: str, seen: SeenEvents, timeout_s: float = 6
     )
     for record in records:
         read += 1
-        if (key := identity_in(record.value)) is not None:
-            seen.add(key, record.timestamp / 1000)
+        if (entry := entry_in(record.value)) is not None:
+            seen.add(entry[0], record.timestamp / 1000, entry[1])
     return read

@@ -46,7 +46,7 @@ def create_gateway(
     health = Health(intake)
     shopify = ShopifyWebhooks(settings, intake, clock)
     woocommerce = WooCommerceWebhooks(settings, intake, clock)
-    events = CloudEvents(settings, intake)
+    events = CloudEvents(settings, intake, clock)
     receipts = DeliveryReceipts(settings, intake, clock)
     unsubscribe = Unsubscribe(settings, intake, clock)
     metrics = Metrics(intake.metrics.registry)
@@ -88,4 +88,5 @@ def refused(counts: Counter[str], problem: Problem) -> Answer:
     body: dict[str, Any] = {"error": problem.error}
     if problem.field:
         body["field"] = problem.field
+    body.update(problem.details)
     return Answer(problem.status, body, RETRY_AFTER if problem.status == 503 else ())

@@ -14,6 +14,7 @@ from ingest.accept import Intake
 from ingest.dedupe import SeenEvents, load_seen
 from ingest.gateway import create_gateway
 from ingest.metrics import GatewayMetrics
+from ingest.openings import openings
 from ingest.routes.notifications import NotificationLookup
 from ingest.sink import KafkaSink
 from ingest.web import App
@@ -33,6 +34,8 @@ def build_gateway(settings: Settings, lookup: NotificationLookup | None = None) 
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
+        for route in openings(settings):
+            log.info("gateway %s: %s", route.name, route.line())
         task = asyncio.create_task(connect(settings, intake))
         if lookup is not None:
             await lookup.start()

@@ -26,11 +26,18 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class Problem(Exception):
     """A request answered with an error status and a JSON body naming the cause."""
 
-    def __init__(self, status: int, error: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        field: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.field = field
+        self.details = details or {}  # more of the body, beside error and field
 
 
 @dataclass(frozen=True)

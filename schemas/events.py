@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
 from schemas.common import (
     Address,
@@ -193,25 +193,74 @@ class ContactFailed(Contract):
     reason: str = Field(description="The provider's words, e.g. Twilio 21610")
 
 
+def partition_key(data: Any) -> str:
+    """The Kafka key an event's data travels under: its customer, else (an order event that
+    does not name its customer) its order; "" when it names neither."""
+    get = data.get if isinstance(data, dict) else lambda name: getattr(data, name, None)
+    key = get("customer_id") or get("order_id") or ""
+    return key if isinstance(key, str) else ""
+
+
+def _optional_on_the_wire(schema: dict[str, Any]) -> None:
+    """time and partitionkey are filled in when left out: optional, but never null."""
+    for name in ("time", "partitionkey"):
+        schema["properties"][name].pop("default", None)
+
+
 class CloudEvent(Contract):
     """CloudEvents 1.0 envelope, structured mode.
 
-    partitionkey is the Kafka key: data.customer_id, so that a customer's events stay in order;
-    data.order_id for an order event that does not name its customer (the stream processor
-    finds the customer from the order and puts the event back under the customer's key).
+    Only specversion, id, source and type must be sent (CloudEvents 1.0). partitionkey is the
+    Kafka key: data.customer_id, so that a customer's events stay in order; data.order_id for
+    an order event that does not name its customer (the stream processor finds the customer
+    from the order and puts the event back under the customer's key). Left out, it is filled
+    in from the data. `time` left out is the time the event was received, and `timeassigned`
+    says so.
     """
 
-    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+    model_config = ConfigDict(
+        strict=True, extra="allow", frozen=True, json_schema_extra=_optional_on_the_wire
+    )
 
     specversion: Literal["1.0"]
-    id: Id
-    source: Annotated[str, Field(min_length=1)]
+    id: Id = Field(
+        description="Unique within its source: the same source and id is the same event, "
+        "published once however often it is sent (with other content: refused, 409)"
+    )
+    source: Annotated[str, Field(min_length=1)] = Field(
+        description="Who sent it, as a URI reference: the shop, e.g. https://shop.example"
+    )
     type: str
-    time: datetime
+    time: datetime = Field(  # type: ignore[assignment]  # filled in after validation
+        default=None,
+        description="When it happened. Optional: left out, the time aftercart received the "
+        "event (the gateway's clock, or the Kafka record's timestamp), with timeassigned true",
+    )
+    timeassigned: bool | None = Field(
+        default=None,
+        description="true: the sender gave no time, and `time` is when aftercart received it",
+    )
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
     subject: str | None = None
-    partitionkey: Id
+    partitionkey: Id = Field(  # type: ignore[assignment]  # filled in after validation
+        default=None,
+        description="The Kafka key: data.customer_id, else data.order_id. Optional: left out, "
+        "it is filled in from the data; given, it must equal that",
+    )
+
+    @model_validator(mode="after")
+    def _fill_the_optional(self, info: ValidationInfo) -> CloudEvent:
+        """Fill partitionkey from the data and time from the time of receipt, when left out."""
+        # Filled after validation: a dict handed back by a "before" validator is validated as
+        # Python objects, and strict mode then refuses the JSON's date-time strings.
+        if self.partitionkey is None:
+            object.__setattr__(self, "partitionkey", partition_key(getattr(self, "data", None)))
+        if self.time is None:
+            context = info.context if isinstance(info.context, dict) else {}
+            object.__setattr__(self, "time", context.get("received") or datetime.now(UTC))
+            object.__setattr__(self, "timeassigned", True)
+        return self
 
 
 def _event(type_name: str, data_model: type[Contract]) -> type[CloudEvent]:

@@ -37,7 +37,7 @@ from streams.plans import Plan, next_due
 from streams.policy import Loyalty, loyalty_from, policy_from
 from streams.products import install_products
 from streams.profiles import Preferences, Profile
-from streams.rejects import Reject, read_or_reject, rejecter
+from streams.rejects import Reject, as_received, read_or_reject, rejecter
 from streams.replays import header, replay_route, replayed
 from streams.routing import route
 from streams.state import state_changes
@@ -119,7 +119,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> faust.App:
             if message.message.topic == topics.wakeups:
                 await act(message.key.decode(), on_wake)
                 continue
-            event = await read_or_reject(message, read_event, reject)
+            event = await read_or_reject(message, as_received(read_event, message), reject)
             if event is None:
                 continue
             note = replay_of(message.message.headers)  # decided again, counted in once
@@ -172,7 +172,7 @@ def install_orders(
             if ids is not None:
                 result = learn(ids, orders.get(key))
             else:
-                event = await read_or_reject(message, decode_event, reject)
+                event = await read_or_reject(message, as_received(decode_event, message), reject)
                 if event is None:
                     continue
                 result = resolve(event, orders.get(key))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import lru_cache
 
 from faust.types import EventT
@@ -83,11 +84,11 @@ class StreamMetrics:
             registry=registry,
         )
 
-    def reading(self, read: Callable[[bytes], CloudEvent]) -> Callable[[bytes], CloudEvent]:
+    def reading(self, read: Callable[..., CloudEvent]) -> Callable[..., CloudEvent]:
         """`read`, each event it reads counted by type."""
 
-        def counted(value: bytes) -> CloudEvent:
-            event = read(value)
+        def counted(value: bytes, received: datetime | None = None) -> CloudEvent:
+            event = read(value, received)
             self.events.labels(event.type).inc()
             return event
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 import faust
@@ -14,6 +16,12 @@ from schemas.topics import Topics
 
 T = TypeVar("T")
 Reject = Callable[[EventT, str], Awaitable[None]]
+
+
+def as_received(read: Callable[..., T], message: EventT) -> Callable[[bytes], T]:
+    """`read` (decode_event) given when Kafka took the message, its record's timestamp: the
+    time of an event sent without one (schemas/events.py, `timeassigned`)."""
+    return partial(read, received=datetime.fromtimestamp(message.message.timestamp, UTC))
 
 
 def rejecter(app: faust.App, topics: Topics) -> Reject:

@@ -16,8 +16,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.model_copy(update={"push_allow_sandbox": True})
     with Stack(settings, settings.data_dir / "up") as stack:
         stack.start()
-        for service, url in stack.urls():
-            print(f"{service:16} {url}", flush=True)
+        lines = stack.urls()
+        width = max(len(service) for service, _ in lines)
+        for service, url in lines:
+            print(f"{service:{width}} {url}", flush=True)
         print("running; Ctrl-C stops everything", flush=True)
         while True:
             stack.check()

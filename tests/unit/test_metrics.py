@@ -171,7 +171,7 @@ async def test_the_stream_processor_counts_events_decisions_and_dead_letters() -
     registry = new_registry()
     metrics = StreamMetrics(registry)
     event = new_event("customer.upserted", {"customer_id": "c1"}, source="test")
-    read = metrics.reading(lambda value: event)
+    read = metrics.reading(lambda value, received=None: event)
     assert read(encode(event)) is event
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     metrics.decided(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -17,7 +18,7 @@ from schemas.events import CloudEvent
 from schemas.topics import Topics
 from streams.envelope import data_of, order_of
 from streams.orders import read_index
-from streams.rejects import read_or_reject
+from streams.rejects import as_received, read_or_reject
 from streams.routing import Route, route
 
 ITEMS = [
@@ -174,6 +175,33 @@ async def test_a_readable_message_is_read_and_nothing_is_dead_lettered() -> None
     read = await read_or_reject(FakeMessage(encode(event)), decode_event, rejects)
     assert read == event
     assert rejects.rejected == []
+
+
+async def test_an_event_produced_without_time_or_key_takes_the_records_time_and_key() -> None:
+    # Given an event a shop produced onto Kafka itself, with neither time nor partitionkey
+    raw = json.loads(encode(placed(ITEMS)))
+    del raw["time"], raw["partitionkey"]
+    record = FakeRecord(json.dumps(raw).encode(), timestamp=1_764_000_000.5)
+    # When the agent reads it
+    read = await read_or_reject(record, as_received(decode_event, record), FakeRejects())
+    # Then its time is the record's, marked as assigned, and its key is the customer's
+    assert read is not None
+    assert read.time == datetime.fromtimestamp(1_764_000_000.5, UTC)
+    assert read.timeassigned is True
+    assert read.partitionkey == raw["data"]["customer_id"]
+
+
+@dataclass
+class FakeRecord:
+    """A faust event whose Kafka record has a timestamp (seconds)."""
+
+    value: bytes
+    timestamp: float
+    key: bytes = b"c1"
+
+    @property
+    def message(self) -> FakeRecord:
+        return self
 
 
 async def test_only_a_refusal_by_the_reader_dead_letters_a_message() -> None:

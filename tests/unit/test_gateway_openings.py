@@ -1,0 +1,55 @@
+"""Which routes the gateway opens: what `aftercart up` prints and the gateway logs at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from aftercart.processes import Child
+from aftercart.stack import Stack
+from ingest.openings import openings
+from runtime.settings import Settings
+
+
+def test_with_nothing_configured_every_guarded_route_names_what_opens_it() -> None:
+    lines = {o.name: o.line() for o in openings(Settings())}
+
+    assert lines == {
+        "shopify webhooks": "closed (set AFTERCART_SHOPIFY_SECRETS)",
+        "woocommerce webhooks": "closed (set AFTERCART_WOOCOMMERCE_SECRETS)",
+        "cloudevents": "closed (set AFTERCART_EVENTS_TOKENS)",
+        "sendgrid receipts": "closed (set AFTERCART_SENDGRID_WEBHOOK_PUBLIC_KEY)",
+        "notifications API": "closed (set AFTERCART_API_TOKENS)",
+        "unsubscribe": "closed (set AFTERCART_UNSUBSCRIBE_SECRET)",
+    }
+
+
+def test_configured_routes_are_open_and_say_with_what() -> None:
+    settings = Settings(
+        shopify_secrets={"a.myshopify.com": [SecretStr("s")], "b.myshopify.com": []},
+        events_tokens=[SecretStr("t")],
+        api_tokens=[SecretStr("u"), SecretStr("v")],
+        unsubscribe_secret=SecretStr("w"),
+    )
+    base = "http://127.0.0.1:8080"
+
+    lines = {o.name: o.line(base) for o in openings(settings)}
+
+    assert lines["shopify webhooks"] == f"{base}/webhooks/shopify (2 shops)"
+    assert lines["cloudevents"] == f"{base}/events (1 token)"
+    assert lines["notifications API"] == f"{base}/notifications/{{id}} (2 tokens)"
+    assert lines["unsubscribe"] == f"{base}/unsubscribe (signing secret set)"
+    assert lines["woocommerce webhooks"] == "closed (set AFTERCART_WOOCOMMERCE_SECRETS)"
+
+
+def test_aftercart_up_prints_each_route_open_or_closed(tmp_path: Path) -> None:
+    settings = Settings(events_tokens=[SecretStr("t")])
+    stack = Stack(settings, tmp_path, own_broker=False)
+    stack.supervisor.children.append(Child("gateway", None, tmp_path / "gateway.log"))  # type: ignore[arg-type]
+
+    lines = dict(stack.urls())
+
+    assert lines["cloudevents"] == "http://127.0.0.1:8080/events (1 token)"
+    assert lines["shopify webhooks"] == "closed (set AFTERCART_SHOPIFY_SECRETS)"
+    assert lines["notifications API"] == "closed (set AFTERCART_API_TOKENS)"
