@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from runtime.logs import (
@@ -64,6 +64,7 @@ def test_what_is_neither_stays_as_it_was(text: str) -> None:
     digits=st.from_regex(r"[1-9][0-9]{7,14}", fullmatch=True),
 )
 def test_no_whole_address_or_number_survives(local: str, domain: str, digits: str) -> None:
+    assume(digits not in domain)  # a domain's own digits are kept, as they should be
     line = mask(f"sent to {local}@{domain} and +{digits} (twice: {local}@{domain})")
     assert f"{local}@" not in line
     assert digits not in line
