@@ -24,13 +24,21 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Problem(Exception):
-    """A request answered with an error status and a JSON body naming the cause."""
+    """A request answered with an error status and a JSON body naming the cause (and any
+    headers the answer must carry, such as CORS ones for a page to read it)."""
 
-    def __init__(self, status: int, error: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        field: str | None = None,
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.field = field
+        self.headers = headers
 
 
 @dataclass(frozen=True)

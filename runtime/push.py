@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid, VapidException
 from yarl import URL
 
@@ -88,6 +89,26 @@ def _origin(entry: str) -> tuple[str, int | None, str]:
     """An allowed origin as (scheme, port, lowercase host pattern), parsed once."""
     allowed = URL(entry)
     return allowed.scheme, allowed.port, (allowed.raw_host or "").lower()
+
+
+def check_keys(p256dh: str, auth: str) -> None:
+    """ValueError naming the key unless `p256dh` is a P-256 public key and `auth` a 16-byte
+    secret, both base64url, as RFC 8291 has a browser make them: else no push could be
+    encrypted for the subscription."""
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _unb64(p256dh))
+    except (ValueError, binascii.Error):
+        raise ValueError("keys.p256dh: not a base64url P-256 public key") from None
+    try:
+        secret = _unb64(auth)
+    except (ValueError, binascii.Error):
+        secret = b""
+    if len(secret) != 16:
+        raise ValueError("keys.auth: not a base64url 16-byte secret")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def parse_vapid_key(text: str) -> Vapid:
