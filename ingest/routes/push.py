@@ -56,12 +56,14 @@ def _browser_file(name: str) -> str:
 
 def shop_origins(settings: Settings) -> frozenset[str]:
     """The origins whose pages may post subscriptions; ValueError for an entry that is none."""
+    name = "push_signup_origins entry" if settings.push_signup_origins else "shop_url"
     origins = set()
     for entry in settings.push_signup_origins or (settings.shop_url,):
         url = URL(entry)
         if url.scheme not in ("http", "https") or not url.raw_host or url.user is not None:
             raise push.BadPushSetting(
-                f"push_signup_origins entry {entry!r} is not an origin such as https://shop.example"
+                f"{name} {entry!r} is not an origin such as https://shop.example, which web "
+                "push sign-up needs (AFTERCART_PUSH_SIGNUP_ORIGINS)"
             )
         origins.add(str(url.origin()).lower())
     return frozenset(origins)
@@ -80,7 +82,9 @@ class PushSignup:
             else None
         )
         self.push_services = push.allowed_origins(settings)
-        self.shops = shop_origins(settings)
+        # Read only when sign-up is on: a shop_url that is no origin must not stop a gateway
+        # that signs no one up.
+        self.shops = shop_origins(settings) if self.secret else frozenset()
         self.source = settings.public_url.rstrip("/")
         self.intake = intake
         self.clock = clock

@@ -22,6 +22,7 @@ from ingest.accept import Intake
 from ingest.dedupe import SeenEvents
 from ingest.gateway import create_gateway
 from runtime import push_signup
+from runtime.push import BadPushSetting
 from runtime.settings import Settings
 from schemas.codec import decode_event
 
@@ -225,3 +226,34 @@ def test_push_token_signs_for_the_shops_backend(
     monkeypatch.delenv("AFTERCART_PUSH_SIGNUP_SECRET")
     assert main(["push-token", "c-42"]) == 2
     assert "AFTERCART_PUSH_SIGNUP_SECRET is not set" in capsys.readouterr().err
+
+
+async def test_the_listed_origins_replace_the_shop_urls() -> None:
+    settings = Settings(
+        push_signup_secret=SecretStr(SECRET),
+        vapid_private_key=SecretStr(PRIVATE),
+        shop_url=SHOP,
+        push_signup_origins=("https://WWW.shop.example:443",),
+    )
+    intake = Intake(TOPICS, SeenEvents(3600), sink=FakeKafka())
+    async with connect(create_gateway(settings, intake, clock=lambda: NOW)) as client:
+        www = {"Origin": "https://www.shop.example"}
+        assert (await client.options("/push/subscriptions", headers=www)).status_code == 204
+        bare = {"Origin": SHOP}
+        assert (await client.options("/push/subscriptions", headers=bare)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("setting", "why"),
+    [
+        ({"vapid_private_key": SecretStr("not a key")}, "vapid_private_key is not a P-256"),
+        ({"shop_url": "shop.example"}, "shop_url 'shop.example' is not an origin"),
+        ({"push_signup_origins": ("ftp://shop.example",)}, "push_signup_origins entry"),
+    ],
+)
+def test_a_sign_up_setting_that_cannot_work_stops_the_gateway_naming_it(
+    setting: dict[str, Any], why: str
+) -> None:
+    settings = Settings(push_signup_secret=SecretStr(SECRET), **setting)
+    with pytest.raises(BadPushSetting, match=why):
+        create_gateway(settings, Intake(TOPICS, SeenEvents(3600), sink=FakeKafka()))
