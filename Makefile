@@ -4,13 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench up lint tools clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test bench up lint tools browser clean
 
 demo: $(STAMP) tools
 	$(BIN)/aftercart demo
 
-test: $(STAMP) tools lint
-	$(BIN)/pytest
+test: $(STAMP) tools browser lint
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 bench: $(STAMP) tools
 	$(BIN)/python -m bench
@@ -27,6 +29,18 @@ lint: $(STAMP)
 tools:
 	@command -v java >/dev/null 2>&1 || { echo "aftercart needs a JDK 17+ for its local Kafka broker: 'java' is not on PATH" >&2; exit 1; }
 	@command -v mvn >/dev/null 2>&1 || { echo "aftercart needs Maven to fetch Kafka: 'mvn' is not on PATH" >&2; exit 1; }
+
+# The web push sign-up test drives Debian's Chromium (Playwright's own browser download cannot
+# be fetched here): installed when missing and running as root, else named as missing.
+browser:
+	@test -x $(CHROMIUM) || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's chromium for the browser test" >&2; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "the browser test needs Chromium at $(CHROMIUM): as root, 'apt-get install chromium' (Debian), or run make CHROMIUM=/path/to/chromium" >&2; exit 1; \
+		fi; }
+	@test -x $(CHROMIUM) || { echo "apt-get installed no Chromium at $(CHROMIUM)" >&2; exit 1; }
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || \

@@ -1,8 +1,9 @@
 """Web Push (RFC 8030/8291/8292): aes128gcm with pywebpush, VAPID with py_vapid, aiohttp.
 
 A subscription's endpoint is a URL a browser handed us, so it is checked against the allowed
-push services before anything is sent: a stored subscription must never make a worker call an
-arbitrary or internal address.
+push services before anything is sent (the rule in runtime/push.py, which the gateway also
+applies at sign-up): a stored subscription must never make a worker call an arbitrary or
+internal address.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ import binascii
 import dataclasses
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from functools import lru_cache
 
 import aiohttp
-from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid, VapidException
 from pywebpush import WebPusher, WebPushException
 from yarl import URL
@@ -38,6 +36,8 @@ from channels.errors import (
 )
 from channels.messages import PushMessage, Receipt
 from channels.render import MAX_PUSH_PAYLOAD
+from runtime import push
+from runtime.push import application_server_key
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,6 @@ log = logging.getLogger(__name__)
 # RFC 8292 allows at most 24 h; sign for 12 h and renew in the last hour.
 VAPID_LIFETIME_S = 12 * 3600
 VAPID_RENEW_S = 3600
-# Printable ASCII without spaces or backslashes: nothing two URL parsers could read differently.
-_URL_CHARS = re.compile(r"[!-\[\]-~]+")
-# A DNS name whose last label starts with a letter: no IP literal in any spelling (127.1,
-# 0x7f000001, 2130706433, [::1]), no '*' or '%', reaches the resolver as an https host.
-_HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]")
 # Subscriptions whose parsed keys are kept; the oldest goes first beyond this.
 PUSHER_CACHE_SIZE = 4096
 # What a push keeps when its service refuses the size (413): the start of title and body.
@@ -58,57 +53,21 @@ SHORT_PUSH_BODY = 160
 
 
 def allowed_push_origins(settings: Settings) -> tuple[str, ...]:
-    """The push services a subscription may point at: https only, plus the sandbox when
-    `push_allow_sandbox` is set; anything else configured fails at start."""
-    for entry in settings.push_allowed_origins:
-        url = URL(entry)
-        host = (url.raw_host or "").lower().removeprefix("*.")
-        if url.scheme != "https" or url.user is not None or not _HOSTNAME.fullmatch(host):
-            raise ConfigurationError(
-                "push", f"push_allowed_origins entry {entry!r} is not an https push service"
-            )
-    return settings.push_origins
+    """The push services a subscription may point at (runtime/push.py); anything else
+    configured fails at start."""
+    try:
+        return push.allowed_origins(settings)
+    except push.BadPushSetting as exc:
+        raise ConfigurationError("push", str(exc)) from None
 
 
 def check_endpoint(endpoint: str, allowed_origins: Iterable[str]) -> URL:
-    """The endpoint as a URL if it belongs to an allowed push service, else DisallowedEndpoint.
-
-    An https endpoint matches an origin exactly or a `https://*.domain` entry by one extra
-    label; any other scheme (the local sandbox) only matches an exactly configured origin.
-    Userinfo, ports the origin does not list, IP literals and odd characters are refused.
-    """
-    if not _URL_CHARS.fullmatch(endpoint):
-        raise DisallowedEndpoint("push", "endpoint has characters a URL may not carry")
+    """The endpoint as a URL if it belongs to an allowed push service (the rule the gateway
+    applies at sign-up, runtime/push.py), else DisallowedEndpoint: never called."""
     try:
-        url = URL(endpoint)
-    except ValueError as exc:
-        raise DisallowedEndpoint("push", f"endpoint is not a URL: {exc}") from exc
-    if url.user is not None or url.password is not None:
-        raise DisallowedEndpoint("push", "endpoint carries userinfo")
-    if not url.raw_host or not url.absolute:
-        raise DisallowedEndpoint("push", "endpoint has no host")
-    host = url.raw_host.lower()
-    named = _HOSTNAME.fullmatch(host) is not None
-    for entry in allowed_origins:
-        scheme, port, pattern = _origin(entry)
-        if (scheme, port) != (url.scheme, url.port):
-            continue
-        if url.scheme == "https" and not named:
-            continue
-        if host == pattern:
-            return url
-        if pattern.startswith("*.") and url.scheme == "https":
-            label, _, rest = host.partition(".")
-            if label and rest == pattern[2:]:
-                return url
-    raise DisallowedEndpoint("push", f"{url.scheme}://{url.raw_host} is not an allowed service")
-
-
-@lru_cache(maxsize=256)
-def _origin(entry: str) -> tuple[str, int | None, str]:
-    """An allowed origin as (scheme, port, lowercase host pattern), parsed once."""
-    allowed = URL(entry)
-    return allowed.scheme, allowed.port, (allowed.raw_host or "").lower()
+        return push.check_endpoint(endpoint, allowed_origins)
+    except push.EndpointRefused as exc:
+        raise DisallowedEndpoint("push", str(exc)) from None
 
 
 def error_for_status(status: int, headers: Mapping[str, str], detail: str) -> DeliveryError:
@@ -160,14 +119,6 @@ def new_vapid_keys() -> tuple[str, str]:
     return _b64url(scalar), application_server_key(vapid)
 
 
-def application_server_key(vapid: Vapid) -> str:
-    """The public key browsers subscribe with (base64url, uncompressed P-256 point)."""
-    raw = vapid.public_key.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return _b64url(raw)
-
-
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -207,14 +158,10 @@ def load_vapid(settings: Settings) -> Vapid:
             "reaches subscriptions created with this process's application server key"
         )
         return vapid
-    key = secret.get_secret_value().strip()
     try:
-        if key.startswith("-----BEGIN"):
-            return Vapid.from_pem(key.encode())
-        return Vapid.from_string(key)
-    except (VapidException, ValueError, TypeError, binascii.Error) as exc:
-        # The parser's message may quote the key: say only what is wrong.
-        raise ConfigurationError("push", "vapid_private_key is not a P-256 private key") from exc
+        return push.parse_vapid_key(secret.get_secret_value())
+    except push.BadPushSetting as exc:
+        raise ConfigurationError("push", str(exc)) from None
 
 
 class WebPush:

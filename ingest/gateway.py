@@ -2,7 +2,8 @@
 
 Every route gets the raw body (signatures are over the exact bytes), checks who sent it, maps
 it, and answers 2xx only once Kafka has acknowledged (ingest/accept.py). Providers' delivery
-receipts come in the same way (ingest/receipts.py) and go to the receipts topic. The handlers
+receipts come in the same way (ingest/receipts.py) and go to the receipts topic, and browsers
+sign up for web push on a shop's pages (ingest/routes/push.py). The handlers
 live in ingest/routes/, one module per kind of sender; this module is their table.
 """
 
@@ -13,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from ingest.accept import Intake
-from ingest.routes import Clock, utc_now
+from ingest.routes import Clock, push, utc_now
 from ingest.routes.events import CloudEvents
 from ingest.routes.health import Health
 from ingest.routes.metrics import Metrics
@@ -49,6 +50,7 @@ def create_gateway(
     events = CloudEvents(settings, intake, clock)
     receipts = DeliveryReceipts(settings, intake, clock)
     unsubscribe = Unsubscribe(settings, intake, clock)
+    signup = push.PushSignup(settings, intake, clock)
     metrics = Metrics(intake.metrics.registry)
     api = NotificationsApi(settings, lookup)
     routes: dict[tuple[str, str], Handler] = {
@@ -62,6 +64,11 @@ def create_gateway(
         ("POST", "/receipts/twilio"): receipts.twilio,
         ("GET", UNSUBSCRIBE): unsubscribe.ask,
         ("POST", UNSUBSCRIBE): unsubscribe.unsubscribe,
+        ("GET", push.WORKER): signup.service_worker,
+        ("GET", push.SCRIPT): signup.subscribe_script,
+        ("GET", push.KEY): signup.public_key,
+        ("OPTIONS", push.SUBSCRIPTIONS): signup.preflight,
+        ("POST", push.SUBSCRIPTIONS): signup.subscribe,
     }
     # Every route that takes something in is counted by its answers (ingest/metrics.py).
     for (method, path), handler in routes.items():
@@ -89,4 +96,5 @@ def refused(counts: Counter[str], problem: Problem) -> Answer:
     if problem.field:
         body["field"] = problem.field
     body.update(problem.details)
-    return Answer(problem.status, body, RETRY_AFTER if problem.status == 503 else ())
+    retry = RETRY_AFTER if problem.status == 503 else ()
+    return Answer(problem.status, body, (*problem.headers, *retry))

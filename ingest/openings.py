@@ -46,6 +46,7 @@ def openings(settings: Settings) -> list[Opening]:
             "SENDGRID_WEBHOOK_PUBLIC_KEY",
         ),
         _opening("notifications API", "/notifications/{id}", api, "token", "API_TOKENS"),
+        _push_signup(settings),
         _opening(
             "unsubscribe",
             "/unsubscribe",
@@ -62,3 +63,18 @@ def _opening(name: str, path: str, count: int, what: str, variable: str) -> Open
     if what.endswith(("key", "secret")):  # one at most
         return Opening(name, path, True, f"{what} set")
     return Opening(name, path, True, f"{count} {what}{'' if count == 1 else 's'}")
+
+
+def _push_signup(settings: Settings) -> Opening:
+    name, path = "web push sign-up", "/push/subscriptions"
+    missing = [
+        f"AFTERCART_{variable}"
+        for variable, value in (
+            ("PUSH_SIGNUP_SECRET", settings.push_signup_secret),
+            ("VAPID_PRIVATE_KEY", settings.vapid_private_key),
+        )
+        if value is None
+    ]
+    if missing:
+        return Opening(name, path, False, " and ".join(missing))
+    return Opening(name, path, True, "signing secret and VAPID key set")

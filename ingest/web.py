@@ -24,7 +24,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Problem(Exception):
-    """A request answered with an error status and a JSON body naming the cause."""
+    """A request answered with an error status and a JSON body naming the cause (and any
+    headers the answer must carry, such as CORS ones for a page to read it)."""
 
     def __init__(
         self,
@@ -32,12 +33,14 @@ class Problem(Exception):
         error: str,
         field: str | None = None,
         details: dict[str, Any] | None = None,
+        headers: tuple[tuple[bytes, bytes], ...] = (),
     ) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.field = field
         self.details = details or {}  # more of the body, beside error and field
+        self.headers = headers
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     push_ttl_s: int = Field(default=86_400, ge=1)
     push_allowed_origins: tuple[str, ...] = DEFAULT_PUSH_ORIGINS
     push_allow_sandbox: bool = False
+    # Web push sign-up on the gateway (ingest/routes/push.py): signs the customer ids a shop's
+    # pages send with a browser's subscription (runtime/push_signup.py); without it, or without
+    # vapid_private_key, the sign-up routes answer 404. The origins of the shop's pages that
+    # may post subscriptions (CORS); none: shop_url's.
+    push_signup_secret: SecretStr | None = None
+    push_signup_origins: tuple[str, ...] = ()
 
     # The shop, as messages name it
     shop_name: str = "Aftercart Demo Shop"

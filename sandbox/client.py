@@ -54,9 +54,15 @@ class SandboxClient:
         """Empty the outbox (seq keeps counting)."""
         self.request("DELETE", "/outbox")
 
-    def new_push_subscription(self, label: str | None = None) -> dict[str, Any]:
-        """A new test browser's PushSubscription JSON (endpoint and keys)."""
-        return dict(self.request("POST", "/push/subscribers", {"label": label} if label else {}))
+    def new_push_subscription(
+        self, label: str | None = None, application_server_key: str | None = None
+    ) -> dict[str, Any]:
+        """A new test browser's PushSubscription JSON (endpoint and keys); with an application
+        server key (base64url), only pushes signed with that VAPID key reach it."""
+        options: dict[str, str] = {"label": label} if label else {}
+        if application_server_key:
+            options["applicationServerKey"] = application_server_key
+        return dict(self.request("POST", "/push/subscribers", options))
 
     subscribe = new_push_subscription
 

@@ -14,6 +14,7 @@ from aftercart.commands import (
     gateway,
     kafka,
     lag,
+    push_token,
     render,
     replay,
     sandbox,
@@ -43,6 +44,7 @@ COMMANDS: dict[str, Command] = {
         dlq,
         lag,
         vapid_keys,
+        push_token,
         render,
         bench,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from aftercart.commands.base import Command
 from runtime.settings import Settings
@@ -13,11 +14,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for the notifications API."""
     from ingest.server import run_gateway
     from operate.follow import Follower
+    from runtime.push import BadPushSetting
     from schemas.topics import Topics
 
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     lookup = Follower(settings.kafka_bootstrap, topics) if settings.api_tokens else None
-    run_gateway(settings, lookup)
+    try:
+        run_gateway(settings, lookup)
+    except BadPushSetting as exc:  # a web push setting that cannot work: say which, no trace
+        print(f"aftercart gateway: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -21,6 +21,9 @@ def test_with_nothing_configured_every_guarded_route_names_what_opens_it() -> No
         "cloudevents": "closed (set AFTERCART_EVENTS_TOKENS)",
         "sendgrid receipts": "closed (set AFTERCART_SENDGRID_WEBHOOK_PUBLIC_KEY)",
         "notifications API": "closed (set AFTERCART_API_TOKENS)",
+        "web push sign-up": (
+            "closed (set AFTERCART_PUSH_SIGNUP_SECRET and AFTERCART_VAPID_PRIVATE_KEY)"
+        ),
         "unsubscribe": "closed (set AFTERCART_UNSUBSCRIBE_SECRET)",
     }
 
@@ -41,6 +44,9 @@ def test_configured_routes_are_open_and_say_with_what() -> None:
     assert lines["notifications API"] == f"{base}/notifications/{{id}} (2 tokens)"
     assert lines["unsubscribe"] == f"{base}/unsubscribe (signing secret set)"
     assert lines["woocommerce webhooks"] == "closed (set AFTERCART_WOOCOMMERCE_SECRETS)"
+    half = openings(Settings(push_signup_secret=SecretStr("x" * 32)))
+    [signup] = [o.line() for o in half if o.name == "web push sign-up"]
+    assert signup == "closed (set AFTERCART_VAPID_PRIVATE_KEY)"
 
 
 def test_aftercart_up_prints_each_route_open_or_closed(tmp_path: Path) -> None:
