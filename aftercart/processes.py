@@ -75,11 +75,9 @@ class Supervisor:
 
     def restart(self, child: Child) -> Child:
         """Start an exited child again, as it was started, in its place in the list."""
-        place = self.children.index(child)
-        self.children.remove(child)
-        again = self.spawn(child.name, child.argv, child.env)
+        again = self.spawn(child.name, child.argv, child.env)  # if it fails, child stays
         self.children.remove(again)
-        self.children.insert(place, again)
+        self.children[self.children.index(child)] = again
         return again
 
     def spawn_cli(self, name: str, args: Sequence[str], env: dict[str, str]) -> Child:

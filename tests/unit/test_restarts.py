@@ -189,3 +189,23 @@ def test_stop_leaves_no_child_running(tmp_path: Path) -> None:
     stack.stop()
     assert child.process.returncode == -signal.SIGTERM
     assert not (tmp_path / RUN_FILE).exists()
+
+
+def test_a_start_that_fails_counts_as_an_exit_and_is_tried_again_later(tmp_path: Path) -> None:
+    clock = FakeClock()
+    stack = stack_on(tmp_path, clock)
+    try:
+        child = stack.supervisor.spawn("sleeper", [sys.executable, "-c", SLEEPS], {})
+        stack.record()
+        child.argv = (str(tmp_path / "no-such-program"),)  # as if it was removed meanwhile
+        child.process.kill()
+        child.process.wait()
+        stack.tend()
+        clock.advance(1)
+        stack.tend()
+        record = stack.restarts.of("sleeper")
+        assert record.last_exit.startswith("could not start: ")
+        assert record.due == clock.now + 2  # the next delay, not a tight loop
+        assert stack.supervisor.children == [child]
+    finally:
+        stack.stop()
