@@ -23,14 +23,21 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    argv: tuple[str, ...] = ()  # how it was started, to start it again the same way
+    env: dict[str, str] = field(default_factory=dict)
 
     def tail(self, lines: int = 20) -> str:
         """The last lines the process wrote."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return tail(self.log_path, lines)
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """The last lines of a log file ("" if there is none)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
 
 
 @dataclass
@@ -62,9 +69,16 @@ class Supervisor:
                 start_new_session=True,
                 preexec_fn=die_with_parent(os.getpid()),
             )
-        child = Child(name, process, log_path)
+        child = Child(name, process, log_path, tuple(argv), dict(env))
         self.children.append(child)
         return child
+
+    def restart(self, child: Child) -> Child:
+        """Start an exited child again, as it was started, in its place in the list."""
+        again = self.spawn(child.name, child.argv, child.env)  # if it fails, child stays
+        self.children.remove(again)
+        self.children[self.children.index(child)] = again
+        return again
 
     def spawn_cli(self, name: str, args: Sequence[str], env: dict[str, str]) -> Child:
         """Start `aftercart ARGS` with this interpreter."""
@@ -141,6 +155,9 @@ class Running:
     url: str  # where it serves, "" if nowhere
     log: str
     probe: str = ""  # "http://.../healthz" or "tcp://host:port" answers while it works
+    restarts: int = 0  # how many times `up` started it again after it exited
+    last_exit: str = ""  # why it last exited ("killed by SIGKILL"), "" if it never did
+    restarting: bool = False  # it exited and `up` will start it again after a delay
 
     @classmethod
     def of(cls, name: str, pid: int, url: str, log: Path, probe: str = "") -> Running:
@@ -155,11 +172,12 @@ class RunFile:
     owner: int  # the pid of the process that started them all
     owner_started: int | None
     processes: list[Running]
+    restarts: int = 0  # every restart the owner made, of all its processes together
 
     @classmethod
-    def of_this_process(cls, processes: list[Running]) -> RunFile:
+    def of_this_process(cls, processes: list[Running], restarts: int = 0) -> RunFile:
         """The run file of processes started by this one."""
-        return cls(os.getpid(), start_ticks(os.getpid()), processes)
+        return cls(os.getpid(), start_ticks(os.getpid()), processes, restarts)
 
     def owner_alive(self) -> bool:
         """True while the process that started them runs."""

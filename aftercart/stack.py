@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
-from aftercart.processes import RUN_FILE, Child, RunFile, Running, Supervisor
+from aftercart.processes import RUN_FILE, Child, RunFile, Running, Supervisor, tail
+from aftercart.restarts import RestartBook, exit_reason
 from broker.admin import create_topics, groups_ready
 from broker.launcher import LocalKafka, free_ports
 from ingest.openings import openings
@@ -17,6 +20,9 @@ from runtime.settings import Settings, settings_env
 from schemas.topics import CHANNELS, Topics
 
 PIPELINE = ("streams", *CHANNELS)
+KAFKA = "kafka"
+
+log = logging.getLogger(__name__)
 
 
 def free_metrics_ports() -> dict[str, int]:
@@ -33,14 +39,23 @@ class StackError(RuntimeError):
 class Stack:
     """Starts what `aftercart up`, `make demo`, the tests and the bench need, and stops it all."""
 
-    def __init__(self, settings: Settings, run_dir: Path, *, own_broker: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        run_dir: Path,
+        *,
+        own_broker: bool = True,
+        restarts: RestartBook | None = None,
+    ) -> None:
         self.settings = settings
         self.run_dir = run_dir
         self.topics = Topics(settings.topic_prefix, settings.topic_partitions)
         self.supervisor = Supervisor(run_dir / "logs")
+        self.restarts = restarts or RestartBook()
         self.run_file = run_dir / RUN_FILE
         self._urls: dict[str, tuple[str, str]] = {}  # child name: (URL, what answers if alive)
         self._recorded = False
+        self._last: dict[str, Running] = {}  # each process as last recorded while it ran
         self.broker: LocalKafka | None = None
         if own_broker:
             self.broker = LocalKafka(
@@ -115,6 +130,48 @@ class Stack:
         if self.broker is not None and self.broker.pid is None:
             raise StackError(f"Kafka stopped; see {self.broker.log_path}")
 
+    def tend(self) -> None:
+        """Start again, each after its back-off delay, the processes that have exited (the
+        broker too, if this stack started it), saying why each exited; the rest run on."""
+        changed = False
+        for child in self.supervisor.children:
+            if child.process.poll() is not None and not self.restarts.waiting(child.name):
+                self._exited(child.name, exit_reason(child.process.returncode), child.log_path)
+                changed = True
+        broker = self.broker
+        if broker is not None and broker.pid is None and not self.restarts.waiting(KAFKA):
+            code = broker.stop()  # reaps it; its exit code
+            self._exited(KAFKA, exit_reason(code if code is not None else 0), broker.log_path)
+            changed = True
+        for name in self.restarts.due():
+            self._restart(name)
+            changed = True
+        if changed:
+            self.record()
+
+    def _exited(self, name: str, reason: str, log_path: Path) -> None:
+        delay = self.restarts.exited(name, reason)
+        fast = self.restarts.of(name).fast_exits
+        streak = f" ({fast} exits in a row soon after starting)" if fast > 1 else ""
+        log.warning(
+            "%s %s%s; starting it again in %.0f s. Its log (%s) ends:\n%s",
+            name, reason, streak, delay, log_path, tail(log_path, 10),
+        )  # fmt: skip
+
+    def _restart(self, name: str) -> None:
+        self.restarts.restarted(name)
+        try:
+            if name == KAFKA and self.broker is not None:
+                self.broker.start()
+            else:
+                child = next(c for c in self.supervisor.children if c.name == name)
+                self.supervisor.restart(child)
+        except Exception as exc:  # a start that fails is one more exit, retried later
+            delay = self.restarts.exited(name, f"could not start: {exc}")
+            log.warning("%s could not start again: %s; next try in %.0f s", name, exc, delay)
+            return
+        log.warning("%s started again (restart %d)", name, self.restarts.of(name).count)
+
     def start_gateway(self, settings: Settings | None = None, name: str = "gateway") -> Child:
         """Start a webhook gateway (by default with the stack's settings); wait until ready."""
         settings = settings or self.settings
@@ -168,17 +225,36 @@ class Stack:
             self.run_file.unlink(missing_ok=True)
 
     def record(self) -> None:
-        """Write the run file `aftercart status` reads: every process started here, now."""
+        """Write the run file `aftercart status` reads: every process started here, now, with
+        its restarts (one that exited, as it was when it ran)."""
         bootstrap = self.settings.kafka_bootstrap
         found = []
-        if self.broker is not None and self.broker.pid is not None:
-            url, log = f"kafka://{bootstrap}", self.broker.log_path
-            found.append(Running.of("kafka", self.broker.pid, url, log, f"tcp://{bootstrap}"))
+        broker = self.broker
+        if broker is not None and (broker.pid is not None or KAFKA in self._last):
+            url, probe = f"kafka://{bootstrap}", f"tcp://{bootstrap}"
+            pid = broker.pid or self._last[KAFKA].pid
+            found.append(
+                self._entry(KAFKA, pid, broker.pid is not None, url, broker.log_path, probe)
+            )
         for child in self.supervisor.children:
             url, probe = self._urls.get(child.name, ("", ""))
-            found.append(Running.of(child.name, child.process.pid, url, child.log_path, probe))
-        RunFile.of_this_process(found).write(self.run_file)
+            alive = child.process.poll() is None
+            found.append(
+                self._entry(child.name, child.process.pid, alive, url, child.log_path, probe)
+            )
+        RunFile.of_this_process(found, self.restarts.total).write(self.run_file)
         self._recorded = True
+
+    def _entry(
+        self, name: str, pid: int, alive: bool, url: str, log_path: Path, probe: str
+    ) -> Running:
+        last = self._last.get(name)
+        if last is None or last.pid != pid:
+            last = Running.of(name, pid, url, log_path, probe)  # no start time if it is gone
+            if alive:
+                self._last[name] = last
+        r = self.restarts.of(name)
+        return replace(last, restarts=r.count, last_exit=r.last_exit, restarting=r.due is not None)
 
     def __enter__(self) -> Stack:
         return self

@@ -23,7 +23,9 @@ up` lists them in <run dir>/{RUN_FILE} (written as each starts, removed when it 
 cleanly); this reads that file and checks that each pid still runs (the same process, not a
 later one given its pid). The sandbox, the gateway and each worker (on its metrics port; with
 port 0 it serves nothing, and a running pid is all there is to check) must also answer GET
-/healthz, and Kafka accept a connection, within --timeout (--no-probe skips this)."""
+/healthz, and Kafka accept a connection, within --timeout (--no-probe skips this). Each
+process's restarts (`up` starts a process that exits again, after a back-off delay) and why
+it last exited are shown too; one that exited and waits for its restart reads `restarting`."""
 
 EPILOG = """\
 exit status: 0 every process runs (and answers); 1 any is dead or not answering, or `aftercart
@@ -40,11 +42,13 @@ class Seen:
     alive: bool
     answers: bool | None  # None: not asked (nothing to ask, --no-probe, or not alive)
 
+    owner_alive: bool = True
+
     @property
     def state(self) -> str:
-        """alive, not answering or dead."""
+        """alive, not answering, restarting (exited; `up` starts it again soon) or dead."""
         if not self.alive:
-            return "dead"
+            return "restarting" if self.process.restarting and self.owner_alive else "dead"
         return "not answering" if self.answers is False else "alive"
 
 
@@ -83,10 +87,12 @@ def answers(probe: str, timeout: float) -> bool:
 def look(run: RunFile, probe: Probe | None) -> list[Seen]:
     """Each recorded process: alive, and (if asked, and it has a probe) answering."""
     seen = []
+    owner_alive = run.owner_alive()
     for process in run.processes:
         alive = is_alive(process.pid, process.started)
         asked = alive and probe is not None and bool(process.probe)
-        seen.append(Seen(process, alive, probe(process.probe) if asked and probe else None))
+        answered = probe(process.probe) if asked and probe else None
+        seen.append(Seen(process, alive, answered, owner_alive))
     return seen
 
 
@@ -98,23 +104,26 @@ def exit_code(seen: Sequence[Seen]) -> int:
 def table(run: RunFile, seen: Sequence[Seen], path: Path) -> list[str]:
     """A title line and an aligned table, one line per process."""
     owner = "running" if run.owner_alive() else "gone: it did not stop cleanly"
-    lines = [("PROCESS", "STATE", "PID", "URL", "LOG")]
+    restarts = f", {run.restarts} restart{'' if run.restarts == 1 else 's'}"
+    lines = [("PROCESS", "STATE", "PID", "RESTARTS", "URL", "LOG", "LAST EXIT")]
     for s in seen:
         p = s.process
-        lines.append((p.name, s.state, str(p.pid), p.url or "-", p.log))
-    w = [max(len(line[i]) for line in lines) for i in range(4)]
-    return [f"started by pid {run.owner} ({owner}); run file {path}"] + [
-        f"{a:{w[0]}}  {b:{w[1]}}  {c:>{w[2]}}  {d:{w[3]}}  {e}" for a, b, c, d, e in lines
+        row = (p.name, s.state, str(p.pid), str(p.restarts), p.url or "-", p.log, p.last_exit)
+        lines.append(row)
+    w = [max(len(line[i]) for line in lines) for i in range(6)]
+    return [f"started by pid {run.owner} ({owner}{restarts}); run file {path}"] + [
+        f"{a:{w[0]}}  {b:{w[1]}}  {c:>{w[2]}}  {d:>{w[3]}}  {e:{w[4]}}  {f:{w[5]}}  {g}".rstrip()
+        for a, b, c, d, e, f, g in lines
     ]
 
 
 def as_json(run: RunFile, seen: Sequence[Seen], path: Path) -> dict[str, Any]:
-    """{running, run_file, owner: {pid, alive}, processes: [{name, state, alive, answers, pid,
-    url, log}]}."""
+    """{running, run_file, owner: {pid, alive, restarts}, processes: [{name, state, alive,
+    answers, pid, url, log, restarts, last_exit}]}."""
     return {
         "running": True,
         "run_file": str(path),
-        "owner": {"pid": run.owner, "alive": run.owner_alive()},
+        "owner": {"pid": run.owner, "alive": run.owner_alive(), "restarts": run.restarts},
         "processes": [
             {
                 "name": s.process.name,
@@ -124,6 +133,8 @@ def as_json(run: RunFile, seen: Sequence[Seen], path: Path) -> dict[str, Any]:
                 "pid": s.process.pid,
                 "url": s.process.url or None,
                 "log": s.process.log,
+                "restarts": s.process.restarts,
+                "last_exit": s.process.last_exit or None,
             }
             for s in seen
         ],
@@ -153,7 +164,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMAND = Command(
     "status",
-    "every process of a running `aftercart up`: alive or not, its pid, URL and log",
+    "every process of a running `aftercart up`: alive or not, its pid, restarts, URL and log",
     run,
     arguments,
 )

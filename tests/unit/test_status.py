@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -114,12 +115,53 @@ def test_the_table_names_state_pid_url_and_log(sleeper: subprocess.Popen[bytes])
         [running("sandbox", sleeper.pid, "http://127.0.0.1:8787"), running("worker-sms", 1 << 22)]
     )
     lines = table(run, look(run, None), Path("run/processes.json"))
-    assert lines[0] == f"started by pid {os.getpid()} (running); run file run/processes.json"
-    assert lines[1].split() == ["PROCESS", "STATE", "PID", "URL", "LOG"]
+    title = f"started by pid {os.getpid()} (running, 0 restarts); run file run/processes.json"
+    assert lines[0] == title
+    assert lines[1].split() == ["PROCESS", "STATE", "PID", "RESTARTS", "URL", "LOG", "LAST", "EXIT"]
     assert lines[2].split() == [
-        "sandbox", "alive", str(sleeper.pid), "http://127.0.0.1:8787", "/logs/sandbox.log",
+        "sandbox", "alive", str(sleeper.pid), "0", "http://127.0.0.1:8787", "/logs/sandbox.log",
     ]  # fmt: skip
-    assert lines[3].split() == ["worker-sms", "dead", str(1 << 22), "-", "/logs/worker-sms.log"]
+    assert lines[3].split() == [
+        "worker-sms", "dead", str(1 << 22), "0", "-", "/logs/worker-sms.log",
+    ]  # fmt: skip
+
+
+def test_restarts_and_the_last_exit_are_shown_and_a_pending_restart_is_restarting(
+    sleeper: subprocess.Popen[bytes], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a run file of an `up` that restarted the email worker twice and now waits to
+    # start the sms worker again
+    email = replace(running("worker-email", sleeper.pid), restarts=2, last_exit="killed by SIGKILL")
+    sms = replace(
+        running("worker-sms", 1 << 22), restarts=1, last_exit="exited with code 1", restarting=True
+    )
+    run = RunFile.of_this_process([email, sms], restarts=3)
+    # When status looks
+    lines = table(run, look(run, None), Path("run/processes.json"))
+    # Then the table says so
+    assert "(running, 3 restarts)" in lines[0]
+    assert lines[2].split()[:4] == ["worker-email", "alive", str(sleeper.pid), "2"]
+    assert lines[2].endswith("  killed by SIGKILL")
+    assert lines[3].split()[:4] == ["worker-sms", "restarting", str(1 << 22), "1"]
+    assert lines[3].endswith("  exited with code 1")
+    # And so does --json
+    run.write(tmp_path / RUN_FILE)
+    assert main(["status", "--run-dir", str(tmp_path), "--json", "--no-probe"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["owner"]["restarts"] == 3
+    found = {p["name"]: (p["state"], p["restarts"], p["last_exit"]) for p in data["processes"]}
+    assert found == {
+        "worker-email": ("alive", 2, "killed by SIGKILL"),
+        "worker-sms": ("restarting", 1, "exited with code 1"),
+    }
+
+
+def test_a_pending_restart_of_an_up_that_is_gone_is_dead() -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    waiting = replace(running("gateway", 1 << 22), restarting=True)
+    run = RunFile(dead.pid, None, [waiting], 1)
+    assert look(run, None)[0].state == "dead"
 
 
 def test_the_owner_gone_is_said(tmp_path: Path) -> None:
@@ -173,7 +215,7 @@ def test_status_of_a_run_file_with_json(
     RunFile.of_this_process([running("worker-push", sleeper.pid)]).write(tmp_path / RUN_FILE)
     assert main(["status", "--run-dir", str(tmp_path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["owner"] == {"pid": os.getpid(), "alive": True}
+    assert data["owner"] == {"pid": os.getpid(), "alive": True, "restarts": 0}
     assert data["processes"] == [
         {
             "name": "worker-push",
@@ -183,6 +225,8 @@ def test_status_of_a_run_file_with_json(
             "pid": sleeper.pid,
             "url": None,
             "log": "/logs/worker-push.log",
+            "restarts": 0,
+            "last_exit": None,
         }
     ]
 
@@ -192,6 +236,9 @@ def test_seen_state_words() -> None:
     assert Seen(process, alive=False, answers=None).state == "dead"
     assert Seen(process, alive=True, answers=False).state == "not answering"
     assert Seen(process, alive=True, answers=True).state == "alive"
+    waiting = replace(process, restarting=True)
+    assert Seen(waiting, alive=False, answers=None).state == "restarting"
+    assert Seen(waiting, alive=False, answers=None, owner_alive=False).state == "dead"
 
 
 @pytest.mark.parametrize("argv", [["--timeout", "0"], ["--bogus"]])
