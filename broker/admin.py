@@ -43,13 +43,16 @@ def _client(bootstrap: str, timeout: float) -> KafkaAdminClient:
 
 
 def port_open(bootstrap: str, timeout: float = 0.5) -> bool:
-    """True when something accepts TCP connections at host:port."""
-    host, _, port = bootstrap.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    """True when something accepts TCP connections at host:port, or at any address of a
+    comma-separated list of them (a cluster's bootstrap servers)."""
+    for address in bootstrap.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=timeout):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def is_ready(bootstrap: str, timeout: float = 10.0) -> bool:

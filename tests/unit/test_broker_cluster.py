@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 from aftercart.cli import main
+from broker.admin import port_open
 from broker.cluster import cluster_status, layout, stop_cluster
 from broker.config import replication, server_properties
 from broker.errors import BrokerError
+from broker.launcher import free_ports
 
 
 def parse(text: str) -> dict[str, str]:
@@ -95,3 +98,14 @@ def test_kafka_status_names_the_cluster_and_its_bootstrap(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("cluster of 3 nodes at 127.0.0.1:")
     assert out[1:] == [f"  node {i}: not running" for i in (1, 2, 3)]
+
+
+def test_a_cluster_bootstrap_list_is_reachable_when_any_node_is() -> None:
+    (closed,) = free_ports(1)
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        open_port = listening.getsockname()[1]
+
+        assert port_open(f"127.0.0.1:{closed},127.0.0.1:{open_port}")
+        assert not port_open(f"127.0.0.1:{closed}")
