@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from uuid import uuid4
@@ -13,13 +13,20 @@ from uuid import uuid4
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
+from stacks import order_placed, stack_settings, wait_committed
 
+from aftercart.stack import PIPELINE, Stack
 from bench.measure import wait_until
 from broker import create_topics, describe_topic_configs
 from broker.admin import partition_leader
 from broker.cluster import LocalCluster, plan
 from broker.reading import read_topic
+from ingest.publisher import EventPublisher
 from runtime.settings import Settings
+from sandbox.client import SandboxClient
+from schemas.codec import new_event
+from schemas.events import CloudEvent
+from schemas.notification import notification_id
 from schemas.topics import Topics, TopicSpec
 
 KEYS = [f"customer-{i}".encode() for i in range(12)]
@@ -205,3 +212,63 @@ def test_killing_a_partition_leader_loses_no_acknowledged_record(cluster: LocalC
     afterwards = [(r.key, int(r.value)) for r in read_topic(cluster.bootstrap, topic)]
     assert per_key(afterwards) == expected
     assert all(ns == list(range(len(ns))) for ns in expected.values())
+
+
+def shopper(cid: str) -> list[CloudEvent]:
+    """A customer who wants email only, and the order they place."""
+    profile = {"customer_id": cid, "first_name": cid.title(), "email": f"{cid}@example.com"}
+    email_only = {"email": True, "sms": False, "push": False}
+    return [
+        new_event("customer.upserted", profile, source="test"),
+        new_event(
+            "preferences.updated", {"customer_id": cid, "transactional": email_only}, source="test"
+        ),
+        order_placed(cid, f"o-{cid}", f"#{cid}"),
+    ]
+
+
+def test_a_broker_killed_mid_run_costs_no_notification_and_doubles_none(
+    cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # given the whole pipeline on the cluster, faust's leader topics on three replicas too
+    data_dir = tmp_path_factory.mktemp("pipeline")
+    stack = Stack(stack_settings(cluster.bootstrap, data_dir), data_dir, own_broker=False)
+    leaders = [TopicSpec(f"{group}-__assignor-__leader", 1) for group in stack.group_ids(PIPELINE)]
+    create_topics(cluster.bootstrap, leaders)
+    first = [e for i in range(15) for e in shopper(f"early{i}")]
+    second = [e for i in range(15) for e in shopper(f"late{i}")]
+    wanted = {notification_id(e.id, "email", "order.placed") for e in first + second
+              if e.type == "order.placed"}  # fmt: skip
+    sandbox = SandboxClient(stack.settings.sandbox_url)
+    victim = None
+    try:
+        with stack:
+            stack.start(gateway=False)
+            with EventPublisher(cluster.bootstrap, stack.topics) as publisher:
+                for event in first:
+                    publisher.publish(event)
+            wait_until(lambda: sandbox.messages(status="accepted"), 120, "a first notification")
+
+            # when the broker leading the email topic's first partition is killed mid-run
+            victim = partition_leader(cluster.bootstrap, stack.topics.notify("email"), 0)
+            cluster.kill(victim)
+            # and more orders come in: acks=all, the publisher waits for a new leader
+            with EventPublisher(cluster.bootstrap, stack.topics) as publisher:
+                for event in second:
+                    publisher.publish(event)
+
+            # then every notification arrives at the provider, and each exactly once
+            def all_there() -> bool:
+                sent = sandbox.messages(status="accepted", fields=["notification_id"])
+                return wanted <= {m["notification_id"] for m in sent}
+
+            wait_until(all_there, 240, "every notification", stack.check)
+            t = stack.topics
+            pairs = [(t.streams_app_id, t.events), (t.channel_app_id("email"), t.notify("email"))]
+            wait_committed(stack, pairs, 120, "the pipeline to settle")
+            sent = sandbox.messages(channel="email", fields=["notification_id"])
+    finally:
+        if victim is not None:
+            cluster.restart(victim)
+            cluster.wait_ready(timeout=180)
+    assert Counter(m["notification_id"] for m in sent) == dict.fromkeys(wanted, 1)
