@@ -144,6 +144,11 @@ def read(bootstrap: str, topic: str, run: Run, stop: threading.Event) -> None:
         consumer.close()
 
 
+def all_in_sync(cluster: LocalCluster, topic: str) -> bool:
+    """Every partition of the topic has every broker of the cluster in sync."""
+    return all(isr == (1, 2, 3) for _, isr in replicas(cluster.bootstrap, [topic]).values())
+
+
 def per_key(records: list[tuple[bytes, int]]) -> dict[bytes, list[int]]:
     found: dict[bytes, list[int]] = defaultdict(list)
     for key, n in records:
@@ -188,13 +193,7 @@ def test_killing_a_partition_leader_loses_no_acknowledged_record(cluster: LocalC
         # and once the killed broker is back and in sync again
         cluster.restart(victim)
         cluster.wait_ready(timeout=180)
-        wait_until(
-            lambda: all(
-                isr == (1, 2, 3) for _, isr in replicas(cluster.bootstrap, [topic]).values()
-            ),
-            120,
-            f"broker {victim} back in sync",
-        )
+        wait_until(lambda: all_in_sync(cluster, topic), 120, f"broker {victim} back in sync")
         wait_until(lambda: len(run.read) >= RECORDS, 120, "the reader to read every record")
     finally:
         run.killed.set()
