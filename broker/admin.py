@@ -12,6 +12,7 @@ from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
 from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
+from broker.config import replication
 from broker.errors import BrokerError
 from schemas.topics import TopicSpec
 
@@ -42,13 +43,16 @@ def _client(bootstrap: str, timeout: float) -> KafkaAdminClient:
 
 
 def port_open(bootstrap: str, timeout: float = 0.5) -> bool:
-    """True when something accepts TCP connections at host:port."""
-    host, _, port = bootstrap.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    """True when something accepts TCP connections at host:port, or at any address of a
+    comma-separated list of them (a cluster's bootstrap servers)."""
+    for address in bootstrap.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=timeout):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def is_ready(bootstrap: str, timeout: float = 10.0) -> bool:
@@ -73,17 +77,39 @@ def wait_for_broker(bootstrap: str, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
+def live_brokers(admin: KafkaAdminClient) -> list[int]:
+    """Ids of the brokers the cluster counts as alive (registered and not fenced)."""
+    brokers = admin.describe_cluster()["brokers"]
+    return sorted(b["broker_id"] for b in brokers if not b.get("is_fenced", False))
+
+
+def cluster_ready(bootstrap: str, brokers: int, timeout: float = 10.0) -> bool:
+    """True when `brokers` brokers are alive and the KRaft controller quorum has a leader."""
+    if not all(port_open(address) for address in bootstrap.split(",")):
+        return False
+    try:
+        with _client(bootstrap, timeout) as admin:
+            if len(live_brokers(admin)) < brokers:
+                return False
+            quorum = admin.describe_metadata_quorum()
+    except KafkaError:
+        return False
+    return any(p["leader_id"] >= 0 for t in quorum["topics"] for p in t["partitions"])
+
+
 def create_topics(bootstrap: str, specs: list[TopicSpec], timeout: float = 30.0) -> list[str]:
-    """Create the missing topics with their declared configs; return the names created."""
+    """Create the missing topics with their declared configs, replicated for the brokers alive
+    now (config.replication: 3 replicas, 2 in sync, from three brokers on; 1 and 1 on one);
+    return the names created."""
     with _client(bootstrap, timeout) as admin:
         existing = set(admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]
         if not missing:
             return []
-        # -1 lets the broker's default.replication.factor decide: 1 locally, more in production.
+        factor, min_isr = replication(len(live_brokers(admin)))
         request = {
-            spec.name: {"num_partitions": spec.partitions, "replication_factor": -1,
-                        "configs": spec.configs()}
+            spec.name: {"num_partitions": spec.partitions, "replication_factor": factor,
+                        "configs": spec.configs() | {"min.insync.replicas": str(min_isr)}}
             for spec in missing
         }  # fmt: skip
         result = admin.create_topics(request, timeout_ms=int(timeout * 1000), raise_errors=False)
@@ -97,6 +123,13 @@ def create_topics(bootstrap: str, specs: list[TopicSpec], timeout: float = 30.0)
         # Producers started right after this call must find a leader for every partition.
         admin.wait_for_topics(created, timeout_ms=int(timeout * 1000))
     return sorted(created)
+
+
+def partition_leader(bootstrap: str, topic: str, partition: int, timeout: float = 10.0) -> int:
+    """Id of the broker that leads one partition now (-1: none)."""
+    with _client(bootstrap, timeout) as admin:
+        (found,) = admin.describe_topics([topic])
+    return next(p["leader_id"] for p in found["partitions"] if p["partition_index"] == partition)
 
 
 def describe_topic_configs(bootstrap: str, topic: str, timeout: float = 30.0) -> dict[str, str]:

@@ -1,9 +1,11 @@
-"""The broker's server.properties (one node, loopback only) and its cluster id."""
+"""The broker's server.properties (loopback only; one node, or one node of a local cluster), the
+replication its topics get, and its cluster id."""
 
 from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
@@ -15,25 +17,45 @@ def log_dir(data_dir: Path) -> Path:
     return data_dir / "kraft-logs"
 
 
-def server_config(data_dir: Path, port: int, controller_port: int) -> dict[str, str]:
-    """Broker and controller in one process, listening on 127.0.0.1 only."""
+def replication(brokers: int) -> tuple[int, int]:
+    """Replication factor and min.insync.replicas of a topic on a cluster of `brokers`: 3 and
+    2 from three brokers on, so losing one broker neither loses an acknowledged record nor
+    stops writes; on fewer, every broker and one less (at least 1)."""
+    factor = max(min(brokers, 3), 1)
+    return factor, max(factor - 1, 1)
+
+
+def server_config(
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    *,
+    node_id: int = 1,
+    voters: Mapping[int, int] | None = None,
+) -> dict[str, str]:
+    """Broker and controller in one process, listening on 127.0.0.1 only. `voters` maps each
+    node id of a local cluster to its controller port (default: this node alone)."""
+    voters = voters or {node_id: controller_port}
+    quorum = ",".join(f"{node}@{LOOPBACK}:{cport}" for node, cport in sorted(voters.items()))
+    factor, min_isr = (str(n) for n in replication(len(voters)))
     return {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@{LOOPBACK}:{controller_port}",
+        "node.id": str(node_id),
+        "controller.quorum.voters": quorum,
         "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
         "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "log.dirs": str(log_dir(data_dir)),
-        # One node: every internal topic must fit on it.
-        "default.replication.factor": "1",
-        "offsets.topic.replication.factor": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        # Internal topics (and any created without a factor) replicated as aftercart's own.
+        "default.replication.factor": factor,
+        "min.insync.replicas": min_isr,
+        "offsets.topic.replication.factor": factor,
+        "transaction.state.log.replication.factor": factor,
+        "transaction.state.log.min.isr": min_isr,
+        "share.coordinator.state.topic.replication.factor": factor,
+        "share.coordinator.state.topic.min.isr": min_isr,
         # Fewer internal partitions: the first consumer group or transaction starts faster.
         "offsets.topic.num.partitions": "8",
         "transaction.state.log.num.partitions": "4",
@@ -61,9 +83,18 @@ def render_properties(config: dict[str, str]) -> str:
     return "".join(f"{key}={value}\n" for key, value in escaped.items())
 
 
-def server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+def server_properties(
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    *,
+    node_id: int = 1,
+    voters: Mapping[int, int] | None = None,
+) -> str:
     """The server.properties text for one local broker."""
-    return render_properties(server_config(data_dir, port, controller_port))
+    return render_properties(
+        server_config(data_dir, port, controller_port, node_id=node_id, voters=voters)
+    )
 
 
 def new_cluster_id() -> str:

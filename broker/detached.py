@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -84,17 +85,30 @@ def _wait_gone(pid: int, data_dir: Path, timeout: float) -> bool:
     return True
 
 
+def stop_many(data_dirs: list[Path], timeout: float = 30.0) -> list[BrokerStatus]:
+    """SIGTERM the recorded broker of each data dir, every one before waiting for any (the
+    nodes of a cluster shut down in order only while a quorum of controllers still runs),
+    SIGKILL those still running after timeout; report what was stopped, in order."""
+    found = [_live_pid(data_dir) for data_dir in data_dirs]
+    for pid, _ in found:
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):  # it ended on its own meanwhile
+                os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    stopped = []
+    for data_dir, (pid, note) in zip(data_dirs, found, strict=True):
+        if pid is None:
+            stopped.append(BrokerStatus(running=False, note=note or "nothing to stop"))
+            continue
+        if not _wait_gone(pid, data_dir, max(deadline - time.monotonic(), 0.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _wait_gone(pid, data_dir, 10.0)
+        remove_pid_file(data_dir)
+        stopped.append(BrokerStatus(running=False, pid=pid, note=f"stopped pid {pid}"))
+    return stopped
+
+
 def stop_detached(data_dir: Path, timeout: float = 30.0) -> BrokerStatus:
     """SIGTERM the recorded broker, SIGKILL after timeout; report what was stopped."""
-    pid, note = _live_pid(data_dir)
-    if pid is None:
-        return BrokerStatus(running=False, note=note or "nothing to stop")
-    try:
-        os.kill(pid, signal.SIGTERM)
-        if not _wait_gone(pid, data_dir, timeout):
-            os.kill(pid, signal.SIGKILL)
-            _wait_gone(pid, data_dir, 10.0)
-    except ProcessLookupError:
-        pass  # it ended on its own meanwhile
-    remove_pid_file(data_dir)
-    return BrokerStatus(running=False, pid=pid, note=f"stopped pid {pid}")
+    return stop_many([data_dir], timeout)[0]

@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -77,7 +77,8 @@ def log_excerpt(path: Path, lines: int = 20) -> str:
 
 
 class LocalKafka:
-    """One broker+controller on 127.0.0.1, its files under data_dir, its jars under cache_dir."""
+    """One broker+controller on 127.0.0.1, its files under data_dir, its jars under cache_dir;
+    alone, or one voter of a local cluster's quorum (broker/cluster.py)."""
 
     def __init__(
         self,
@@ -88,6 +89,9 @@ class LocalKafka:
         cache_dir: Path,
         heap: str = "512m",
         die_with_parent: bool = True,
+        node_id: int = 1,
+        voters: Mapping[int, int] | None = None,
+        cluster_id: str | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
@@ -95,7 +99,12 @@ class LocalKafka:
         self.cache_dir = cache_dir
         self.heap = heap
         self.die_with_parent = die_with_parent
+        # A node of a local cluster: its id, every voter's controller port, the shared id.
+        self.node_id = node_id
+        self.voters = voters
+        self.cluster_id = cluster_id
         self._proc: subprocess.Popen[bytes] | None = None
+        self._terminated: int | None = None  # the pid already sent SIGTERM
 
     @property
     def bootstrap(self) -> str:
@@ -130,7 +139,7 @@ class LocalKafka:
         # The id is kept so a storage format cut short is redone with the same identity.
         id_file = self.data_dir / "cluster.id"
         if not id_file.exists():
-            id_file.write_text(new_cluster_id() + "\n")
+            id_file.write_text((self.cluster_id or new_cluster_id()) + "\n")
         cluster_id = id_file.read_text().strip()
         cmd = self._java(libs, "kafka.tools.StorageTool", "format", "--ignore-formatted",
                          "-t", cluster_id, "-c", str(self.properties_path))  # fmt: skip
@@ -147,7 +156,13 @@ class LocalKafka:
         libs = ensure_jars(self.cache_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.properties_path.write_text(
-            server_properties(self.data_dir, self.port, self.controller_port)
+            server_properties(
+                self.data_dir,
+                self.port,
+                self.controller_port,
+                node_id=self.node_id,
+                voters=self.voters,
+            )
         )
         self._format_storage(libs)
         preexec = die_with_parent(os.getpid()) if self.die_with_parent else None
@@ -164,7 +179,8 @@ class LocalKafka:
             )
         return self._proc.pid
 
-    def _exited(self) -> BrokerError | None:
+    def exit_error(self) -> BrokerError | None:
+        """Why the broker this object started is not running (exited, or never started), or None."""
         code = self._proc.poll() if self._proc is not None else -1
         if code is None:
             return None
@@ -176,7 +192,7 @@ class LocalKafka:
         """Block until the broker answers metadata requests; raise BrokerError if it dies."""
         deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
-            if (error := self._exited()) is not None:
+            if (error := self.exit_error()) is not None:
                 raise error
             # Short probes: if something else holds the port and never answers, the exit of
             # our JVM is still noticed within seconds.
@@ -188,19 +204,36 @@ class LocalKafka:
             + log_excerpt(self.log_path)
         )
 
+    def terminate(self) -> None:
+        """SIGTERM once, without waiting: the nodes of a cluster are all told before any is
+        waited for, so each one's controlled shutdown still finds a controller quorum."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None and proc.pid != self._terminated:
+            proc.terminate()
+            self._terminated = proc.pid
+
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, wait up to timeout, then SIGKILL; return the exit code."""
         proc = self._proc
         if proc is None:
             return None
         if proc.poll() is None:
-            proc.terminate()
+            self.terminate()
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
         return proc.returncode
+
+    def kill(self) -> int | None:
+        """SIGKILL at once, as a crash or a lost host would end it; return the exit code."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        return proc.wait()
 
     def __enter__(self) -> LocalKafka:
         self.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import uuid4
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from broker import (
     create_topics,
@@ -46,6 +46,16 @@ def test_changelogs_are_compacted_and_events_deleted_after_retention(
 
     deadletter = describe_topic_configs(kafka_bootstrap, topics.deadletter)
     assert deadletter["retention.ms"] == str(30 * DAY_MS)
+
+
+def test_on_one_broker_topics_have_one_replica_that_alone_takes_writes(
+    kafka_bootstrap: str, topics: Topics
+) -> None:
+    with KafkaAdminClient(bootstrap_servers=kafka_bootstrap) as admin:
+        (events,) = admin.describe_topics([topics.events])
+
+    assert [p["replica_nodes"] for p in events["partitions"]] == [[1], [1]]
+    assert describe_topic_configs(kafka_bootstrap, topics.events)["min.insync.replicas"] == "1"
 
 
 def test_a_produced_message_is_consumed_back(kafka_bootstrap: str, topics: Topics) -> None:
