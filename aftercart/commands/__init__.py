@@ -18,6 +18,7 @@ from aftercart.commands import (
     replay,
     sandbox,
     status,
+    templates,
     topics,
     up,
     vapid_keys,
@@ -42,6 +43,7 @@ COMMANDS: dict[str, Command] = {
         lag,
         vapid_keys,
         render,
+        templates,
         bench,
     )
 }
