@@ -101,7 +101,7 @@ def test_check_passes_sound_templates(overlay: Path, capsys: pytest.CaptureFixtu
             (PACKAGED / "en/_layout.html.j2")
             .read_text()
             .replace("<title>", "<title>{{ shop.slogan }}"),
-            8,
+            6,
             "has no attribute 'slogan'",
         ),
         (
