@@ -21,6 +21,7 @@ from typing import Any
 import faust
 
 from channels.base import Sender
+from channels.checks import renderer_for
 from channels.errors import PermanentError, RetriableError
 from channels.feedback import contact_failure
 from channels.guard import SendGuard
@@ -115,6 +116,7 @@ class Delivery:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = utc_now,
         rng: Callable[[], float] = random.random,
+        renderer: Renderer | None = None,
     ) -> None:
         self.channel = channel
         self.stage = f"channel-{channel}"
@@ -134,7 +136,7 @@ class Delivery:
         # and its retry record), so the ledger is asked only once the other has recorded.
         self.claims = Claims()
         self.users: set[str] = set()  # the agents still using the sender
-        renderer = Renderer()
+        renderer = renderer or renderer_for(settings)
         ttl = settings.push_ttl_s
         self.render: Callable[[NotificationRequest], Any] = {
             "email": renderer.email,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from channels.render import TEMPLATES, Renderer
+from channels.overlay import languages
+from channels.render import Renderer
 from channels.sms_segments import cost
 from schemas.common import PushKeys, PushSubscription
 from schemas.notification import NotificationRequest, Recipient
@@ -50,11 +51,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
 _CUSTOMER = {
     "first_name": "Aino",
     "last_name": "Virtanen",
-    "loyalty_points": 52,
-    "loyalty_tier": "bronze",
     "order_count": 1,
     "first_time_buyer": True,
 }
+_LOYALTY = {"loyalty_points": 52, "loyalty_tier": "bronze"}
 _OFFER = {"code": "THANKS10", "percent": 10}
 _ALSO_BOUGHT = [
     {"sku": "PLATE-03", "name": "Moomin plate"},
@@ -62,7 +62,6 @@ _ALSO_BOUGHT = [
 ]
 EXTRAS: dict[str, dict[str, Any]] = {
     "order.placed": {
-        "customer": {**_CUSTOMER, "points_earned": 52},
         "offer": _OFFER,
         "recommendations": _ALSO_BOUGHT,
     },
@@ -83,21 +82,24 @@ class PreviewError(ValueError):
     """The event type, channel or language cannot be previewed; the message says what can."""
 
 
-def languages(templates: Path = TEMPLATES) -> list[str]:
-    """The languages that have templates of their own."""
-    return sorted(p.name for p in templates.iterdir() if p.is_dir() and not p.name.startswith("_"))
-
-
-def sample_request(event_type: str, channel: str, language: str) -> NotificationRequest:
-    """A request for the sample customer, as the stream processor would build it.
+def sample_request(
+    event_type: str,
+    channel: str,
+    language: str,
+    *,
+    loyalty: bool = True,
+    known: list[str] | None = None,
+) -> NotificationRequest:
+    """A request for the sample customer, as the stream processor would build it: with
+    loyalty points and tier when the shop runs a loyalty programme.
 
     event_type names the template: an event type, or a scheduled message (checkout.reminder,
-    review.request)."""
+    review.request); known: the languages with templates (the packaged ones by default)."""
     if event_type not in SAMPLES:
         raise PreviewError(f"unknown event type {event_type!r}; choose from {', '.join(SAMPLES)}")
     if channel not in CHANNELS:
         raise PreviewError(f"unknown channel {channel!r}; choose from {', '.join(CHANNELS)}")
-    known = languages()
+    known = known or languages()
     if not _LANGUAGE.match(language) or language.split("-")[0] not in known:
         raise PreviewError(
             f"no templates for language {language!r}; choose from {', '.join(known)} "
@@ -119,13 +121,19 @@ def sample_request(event_type: str, channel: str, language: str) -> Notification
         event_time=when,
         recipient=Recipient(email="aino@example.fi", phone="+358401234567", push=push),
         data={
-            "shop": {"name": "Moomin Shop", "url": "https://shop.example"},
-            "customer": _CUSTOMER,
+            "customer": _customer(event_type, loyalty),
             "event": SAMPLES[event_type],
             **EXTRAS.get(event_type, {}),
         },
         created_at=when,
     )
+
+
+def _customer(event_type: str, loyalty: bool) -> dict[str, Any]:
+    if not loyalty:
+        return _CUSTOMER
+    earned = {"points_earned": 52} if event_type == "order.placed" else {}
+    return {**_CUSTOMER, **_LOYALTY, **earned}
 
 
 def preview(
@@ -135,10 +143,15 @@ def preview(
     *,
     html: bool = False,
     renderer: Renderer | None = None,
+    loyalty: bool = True,
+    overlay: Path | None = None,
 ) -> str:
-    """The message as text for a terminal: email subject and body, SMS cost, push size."""
-    req = sample_request(event_type, channel, language)
-    renderer = renderer or Renderer()
+    """The message as text for a terminal: email subject and body, SMS cost, push size.
+
+    renderer: the workers' (the shop's brand and templates); loyalty: whether the shop runs
+    a loyalty programme; overlay: the shop's template folder, for its languages."""
+    req = sample_request(event_type, channel, language, loyalty=loyalty, known=languages(overlay))
+    renderer = renderer or Renderer(overlay=overlay)
     if channel == "email":
         email = renderer.email(req)
         if html:

@@ -8,7 +8,10 @@ Babel does for that language; an SMS is made to fit two segments (`sms_segments`
 payload the 3,993 bytes a push message carries. Two optional blocks: `sms_optout`, the
 closing sentence of a marketing SMS that no shortening may cut, and `push_url`, where the
 notification leads when that is not the tracking, recovery or shop page.
-What each template reads from the request's data: templates/README.md.
+What each template reads from the request's data: templates/README.md. The shop (`shop.name`,
+`shop.logo_url`, ...) is the renderer's, from the settings (runtime/brand.py); a request's
+data may still name it, key by key over those. The shop's own templates overlay the packaged
+ones (channels/overlay.py); all are compiled once and kept.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import (
     Environment,
-    FileSystemLoader,
     StrictUndefined,
     Template,
     TemplateNotFound,
@@ -41,10 +43,12 @@ from jinja2.runtime import Context
 
 from channels.errors import MissingContact, RenderError, UnknownTemplate
 from channels.messages import EmailMessage, PushMessage, SmsMessage
+from channels.overlay import PACKAGED, template_loader
 from channels.sms_segments import fit_sms
+from runtime.brand import DEFAULT_COLOUR, Brand
 from schemas.notification import NotificationRequest
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = PACKAGED
 TEXT_BLOCKS = ("subject", "text", "sms", "push_title", "push_body")
 SMS_OPTOUT = "sms_optout"
 PUSH_URL = "push_url"
@@ -59,6 +63,7 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 _FOUND_LIMIT = 1024  # (language, template, kind) lookups kept; languages are open-ended
 # Optional pieces leave blank lines behind in a text template; one is enough between paragraphs.
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 def money(amount: str, currency: str, locale: Locale | str = "en") -> str:
@@ -104,6 +109,11 @@ def percent(value: int | str, locale: Locale | str = "en") -> str:
 def link(value: str) -> str:
     """The URL if it is http(s), else '' (no javascript: or data: links in messages)."""
     return str(value) if urlsplit(str(value)).scheme in ("http", "https") else ""
+
+
+def colour(value: str) -> str:
+    """A CSS colour '#rrggbb' as given, anything else the default (nothing else in a style)."""
+    return str(value) if _COLOUR.match(str(value)) else DEFAULT_COLOUR
 
 
 @lru_cache(maxsize=256)
@@ -183,9 +193,16 @@ def _marked(req: NotificationRequest, text: str) -> str:
 class Renderer:
     """Renders requests with templates loaded once; share one instance per process."""
 
-    def __init__(self, templates: Path = TEMPLATES, default_language: str = "en") -> None:
+    def __init__(
+        self,
+        templates: Path = TEMPLATES,
+        default_language: str = "en",
+        *,
+        overlay: Path | None = None,
+        brand: Brand | None = None,
+    ) -> None:
         self._env = _Environment(
-            loader=FileSystemLoader(templates),
+            loader=template_loader(templates, overlay),
             autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -198,17 +215,25 @@ class Renderer:
         self._env.globals["percent"] = _percent
         self._env.filters["day"] = _day
         self._env.filters["link"] = link
+        self._env.filters["colour"] = colour
+        self._shop = (brand or Brand()).for_templates()
         self._default = default_language
         self._found: dict[tuple[str, str, str], Template] = {}
+
+    def load(self, name: str) -> Template:
+        """Compile one template file by its name (`en/order.placed.txt.j2`), once; a syntax
+        error raises jinja2's TemplateSyntaxError with the file and line."""
+        return self._env.get_template(name)
 
     def email(self, req: NotificationRequest) -> EmailMessage:
         """The email for this request: subject, plain text and HTML."""
         if not req.recipient.email:
             raise MissingContact("email", f"no email address for {req.notification_id}")
-        blocks = self._blocks(req, ("subject", "text"))
+        data = self._data(req)
+        blocks = self._blocks(req, data, ("subject", "text"))
         template = self._template(req, "html")
         try:
-            html = template.render({**_context(req, template, req.data), **blocks})
+            html = template.render({**_context(req, template, data), **blocks})
         except _DATA_ERRORS as exc:
             raise _render_error(req, template, exc) from exc
         return EmailMessage(
@@ -227,14 +252,15 @@ class Renderer:
         if not req.recipient.phone:
             raise MissingContact("sms", f"no phone number for {req.notification_id}")
         template = self._template(req, "txt")
+        data = self._data(req)
 
-        def render(data: Mapping[str, Any]) -> str:
-            return _marked(req, self._render(req, template, data, ("sms",))["sms"])
+        def render(draft: Mapping[str, Any]) -> str:
+            return _marked(req, self._render(req, template, draft, ("sms",))["sms"])
 
         ending = ""
         if SMS_OPTOUT in template.blocks:
-            ending = self._render(req, template, req.data, (SMS_OPTOUT,))[SMS_OPTOUT]
-        body = fit_sms(render, req.data, ending=ending)
+            ending = self._render(req, template, data, (SMS_OPTOUT,))[SMS_OPTOUT]
+        body = fit_sms(render, data, ending=ending)
         return SmsMessage(
             notification_id=req.notification_id,
             to=req.recipient.phone,
@@ -249,9 +275,10 @@ class Renderer:
         names: tuple[str, ...] = ("push_title", "push_body")
         if PUSH_URL in self._template(req, "txt").blocks:
             names += (PUSH_URL,)
-        blocks = self._blocks(req, names)
-        event = req.data.get("event") or {}
-        shop = req.data.get("shop") or {}
+        data = self._data(req)
+        blocks = self._blocks(req, data, names)
+        event = data.get("event") or {}
+        shop = data["shop"]
         url = blocks.get(PUSH_URL) or event.get("tracking_url") or event.get("recovery_url")
         url = url or shop.get("url") or ""
         payload = {
@@ -268,9 +295,16 @@ class Renderer:
             ttl=ttl,
         )
 
-    def _blocks(self, req: NotificationRequest, names: tuple[str, ...]) -> dict[str, str]:
+    def _data(self, req: NotificationRequest) -> dict[str, Any]:
+        """The request's data with the shop: the settings', under what the request names."""
+        own = req.data.get("shop")
+        return {**req.data, "shop": {**self._shop, **own} if own else self._shop}
+
+    def _blocks(
+        self, req: NotificationRequest, data: Mapping[str, Any], names: tuple[str, ...]
+    ) -> dict[str, str]:
         """Render only the named blocks of the .txt template; all but `text` are one line."""
-        return self._render(req, self._template(req, "txt"), req.data, names)
+        return self._render(req, self._template(req, "txt"), data, names)
 
     def _render(
         self,

@@ -91,7 +91,7 @@ class SendGridEmail:
         base = settings.sendgrid_base_url.rstrip("/")
         self._url = f"{base}/v3/mail/send"
         self._activity_url = f"{base}/v3/messages"
-        self._from = From(settings.email_from, settings.email_from_name)
+        self._from = From(settings.email_from, settings.brand.sender_name or None)
         # The key lives only in this header dict: never in logs or exception text.
         self._headers = {
             "Authorization": f"Bearer {settings.sendgrid_key.get_secret_value()}",

@@ -68,7 +68,7 @@ class SmtpEmail:
         self._username = settings.smtp_username
         self._password = settings.smtp_password
         self._starttls = settings.smtp_use_starttls
-        self._from = (settings.email_from, settings.email_from_name)
+        self._from = (settings.email_from, settings.brand.sender_name)
         self._timeout_s = timeout_s
         self._slots = asyncio.Semaphore(pool)
         self._idle: list[aiosmtplib.SMTP] = []

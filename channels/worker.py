@@ -26,6 +26,7 @@ from channels.ledger import Ledger, Write
 from channels.metrics import ChannelMetrics
 from channels.pipeline import take_in_order
 from channels.registry import Wrap, build_sender
+from channels.render import Renderer
 from runtime.apps import faust_app, produce
 from runtime.endpoint import serve_worker
 from runtime.metrics import new_registry
@@ -63,8 +64,10 @@ def create_channel_app(
     channel: str,
     sender_factory: SenderFactory = build_sender,
     clock: Clock = utc_now,
+    renderer: Renderer | None = None,
 ) -> faust.App:
-    """Build the worker app for one channel (email, sms or push)."""
+    """Build the worker app for one channel (email, sms or push); renderer: the shop's brand
+    and templates, as the settings give them when none is handed in."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     app = faust_app(topics.channel_app_id(channel), settings)
     registry = new_registry()
@@ -74,7 +77,7 @@ def create_channel_app(
     retries = app.topic(topics.retry(channel))
     table = app.Table("ledger")
     sender = sender_factory(channel, settings, metrics.timed)
-    delivery = Delivery(channel, settings, sender, clock=clock)
+    delivery = Delivery(channel, settings, sender, clock=clock, renderer=renderer)
     ledger = Ledger(table.data, ledger_writer(app, topics.ledger(channel)), clock)
     keep = timedelta(hours=settings.ledger_keep_h)
 

@@ -6,9 +6,12 @@ import json
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runtime.brand import DEFAULT_COLOUR, Brand
 
 # Push services a stored subscription may point at. Anything else is refused, so a
 # subscription can never make a worker call an arbitrary or internal address.
@@ -59,7 +62,6 @@ class Settings(BaseSettings):
     sendgrid_api_key: SecretStr | None = None
     sendgrid_host: str | None = None
     email_from: str = "orders@shop.example"
-    email_from_name: str = "Aftercart Demo Shop"
 
     # Email failover (SMTP). No smtp_host: SendGrid only. No credentials: the default port is
     # the sandbox's SMTP server; with them, submission (587) over STARTTLS.
@@ -93,9 +95,18 @@ class Settings(BaseSettings):
     push_signup_secret: SecretStr | None = None
     push_signup_origins: tuple[str, ...] = ()
 
-    # The shop, as messages name it
-    shop_name: str = "Aftercart Demo Shop"
-    shop_url: str = "https://shop.example"
+    # The shop, as messages name and show it: one group, Settings.brand. Empty until the shop
+    # says (a worker with real provider credentials refuses to start without name and URL).
+    shop_name: str = ""
+    shop_url: str = ""
+    shop_logo_url: str = ""
+    shop_colour: str = Field(default=DEFAULT_COLOUR, pattern=r"^#[0-9A-Fa-f]{6}$")
+    shop_support_email: str = ""
+    shop_support_url: str = ""
+    # The sender's display name; empty: the shop's name.
+    email_from_name: str = ""
+    # The shop's own templates, over the packaged ones file by file (channels/overlay.py).
+    templates_dir: Path | None = None
 
     # Where providers call back (delivery receipts; the gateway).
     public_url: str = "http://127.0.0.1:8080"
@@ -129,7 +140,8 @@ class Settings(BaseSettings):
     ingest_timeout_s: float = Field(default=4.0, gt=0)
 
     # Loyalty: points per whole unit of the order's currency, and the points each tier starts at.
-    loyalty_points_per_unit: float = Field(default=1.0, ge=0)
+    # Unset: no loyalty programme, and no message speaks of points or tiers.
+    loyalty_points_per_unit: float | None = Field(default=None, gt=0)
     loyalty_tiers: dict[str, int] = Field(
         default_factory=lambda: {"bronze": 0, "silver": 500, "gold": 2000}
     )
@@ -185,6 +197,57 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # text: the human format; json: one JSON object a line (runtime/logs.py).
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("shop_url", "shop_logo_url", "shop_support_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f"must be an http(s) URL, not {value!r}")
+        return value
+
+    @property
+    def brand(self) -> Brand:
+        """The shop as its messages show it: name, links, logo, colour, sender, support."""
+        return Brand(
+            name=self.shop_name,
+            url=self.shop_url,
+            logo_url=self.shop_logo_url,
+            colour=self.shop_colour,
+            sender_name=self.email_from_name or self.shop_name,
+            support_email=self.shop_support_email,
+            support_url=self.shop_support_url,
+        )
+
+    @property
+    def loyalty_enabled(self) -> bool:
+        """Whether the shop runs a loyalty programme (points per unit set)."""
+        return self.loyalty_points_per_unit is not None
+
+    def unbranded(self) -> str | None:
+        """Why a worker must not start: real provider credentials, and no shop to name in
+        what they send. None when it may."""
+        real = [
+            f"AFTERCART_{name.upper()}"
+            for name in (
+                "sendgrid_api_key",
+                "smtp_username",
+                "twilio_account_sid",
+                "twilio_auth_token",
+                "vapid_private_key",
+            )
+            if getattr(self, name)
+        ]
+        missing = [
+            f"AFTERCART_{name.upper()}"
+            for name in ("shop_name", "shop_url")
+            if not getattr(self, name).strip()
+        ]
+        if not real or not missing:
+            return None
+        return (
+            f"set {' and '.join(missing)}: with real provider credentials ({', '.join(real)}) "
+            "customers would get messages that do not say which shop they come from"
+        )
 
     def metrics_port(self, worker: str) -> int:
         """Where worker `worker` (streams, email, sms, push) serves its endpoint; 0: nowhere."""

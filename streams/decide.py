@@ -43,6 +43,8 @@ CUSTOMER_FIELDS = (
     "order_count",
     "first_time_buyer",
 )
+LOYALTY_FIELDS = frozenset({"loyalty_points", "loyalty_tier"})
+_WITHOUT_LOYALTY = tuple(f for f in CUSTOMER_FIELDS if f not in LOYALTY_FIELDS)
 CHANNEL_WORDS = {"email": "email", "sms": "SMS", "push": "web push"}
 CATEGORY_WORDS = {"transactional": "order and delivery news", "marketing": "offers and reminders"}
 MISSING_CONTACT = {
@@ -250,11 +252,12 @@ def _request(
     now: datetime,
 ) -> NotificationRequest:
     event = message.event
-    customer = {k: profile.get(k) for k in CUSTOMER_FIELDS}
-    if message.template == "order.placed":
+    fields = CUSTOMER_FIELDS if policy.loyalty else _WITHOUT_LOYALTY
+    customer = {k: profile.get(k) for k in fields}
+    if policy.loyalty and message.template == "order.placed":
         customer["points_earned"] = _points_of(profile, event.data.order_id)  # type: ignore[attr-defined]
+    # The shop's name, logo and links are the channel worker's to add (its Renderer).
     data: dict[str, Any] = {
-        "shop": {"name": policy.shop.name, "url": policy.shop.url},
         "customer": customer,
         "event": event.data.model_dump(mode="json", exclude_none=True),  # type: ignore[attr-defined]
         **message.extra,

@@ -14,14 +14,6 @@ from streams.timing import QuietHours
 
 
 @dataclass(frozen=True)
-class Shop:
-    """What templates need to know about the shop."""
-
-    name: str
-    url: str
-
-
-@dataclass(frozen=True)
 class Offer:
     """A second-purchase incentive for first-time buyers who accept marketing."""
 
@@ -33,7 +25,6 @@ class Offer:
 class Policy:
     """Timing, caps and personal extras, as the shop configured them."""
 
-    shop: Shop
     quiet: QuietHours
     cap: int = 1
     cap_period: timedelta = timedelta(hours=24)
@@ -41,7 +32,7 @@ class Policy:
     reminders: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=24))
     recommendations: int = 3
     offer: Offer | None = None
-    points_per_unit: float = 1.0
+    loyalty: bool = False  # whether messages speak of loyalty points and tiers
     unsubscribe: Callable[[str], str] | None = None  # customer id -> one-click unsubscribe URL
 
 
@@ -51,7 +42,6 @@ def policy_from(settings: Settings) -> Policy:
     if settings.second_purchase_code:
         offer = Offer(settings.second_purchase_code, settings.second_purchase_percent)
     return Policy(
-        shop=Shop(settings.shop_name, settings.shop_url),
         quiet=QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
         cap=settings.marketing_cap,
         cap_period=timedelta(hours=settings.marketing_cap_h),
@@ -59,14 +49,14 @@ def policy_from(settings: Settings) -> Policy:
         reminders=tuple(timedelta(hours=h) for h in sorted(settings.checkout_reminders_h)),
         recommendations=settings.recommendations,
         offer=offer,
-        points_per_unit=settings.loyalty_points_per_unit,
+        loyalty=settings.loyalty_enabled,
         unsubscribe=_unsubscribe_links(settings),
     )
 
 
 def loyalty_from(settings: Settings) -> Loyalty:
-    """The loyalty programme the settings describe."""
-    return Loyalty(settings.loyalty_points_per_unit, settings.loyalty_tiers)
+    """The loyalty programme the settings describe; without one no points are counted."""
+    return Loyalty(settings.loyalty_points_per_unit or 0, settings.loyalty_tiers)
 
 
 def _unsubscribe_links(settings: Settings) -> Callable[[str], str] | None:

@@ -20,6 +20,7 @@ from aftercart.commands import (
     sandbox,
     send_test,
     status,
+    templates,
     topics,
     up,
     vapid_keys,
@@ -46,6 +47,7 @@ COMMANDS: dict[str, Command] = {
         vapid_keys,
         push_token,
         render,
+        templates,
         bench,
     )
 }

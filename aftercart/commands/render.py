@@ -1,4 +1,5 @@
-"""`aftercart render TEMPLATE --channel C`: one message rendered from sample data."""
+"""`aftercart render TEMPLATE --channel C`: one message rendered from sample data, with the
+shop's brand, loyalty programme and own templates as the settings give them to the workers."""
 
 from __future__ import annotations
 
@@ -23,11 +24,22 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the preview; exit 2 with the reason when the template or channel is unknown."""
+    from channels.checks import renderer_for
+    from channels.overlay import OverlayError
     from channels.preview import PreviewError, preview
 
     try:
-        print(preview(args.event_type, args.channel, args.lang, html=args.html))
-    except PreviewError as exc:
+        out = preview(
+            args.event_type,
+            args.channel,
+            args.lang,
+            html=args.html,
+            renderer=renderer_for(settings),
+            loyalty=settings.loyalty_enabled,
+            overlay=settings.templates_dir,
+        )
+        print(out)
+    except (PreviewError, OverlayError) as exc:
         print(f"aftercart render: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -21,13 +21,26 @@ from sandbox.client import SandboxClient
 from schemas.notification import notification_id
 from streams.decide import category_of
 
+# The sample shop's own brand and loyalty programme: aftercart's defaults name no shop and
+# count no points, as a real shop's messages must not carry the demo's.
+DEMO_SHOP = {
+    "shop_name": "Aftercart Demo Shop",
+    "shop_url": "https://shop.example",
+    "shop_logo_url": "https://shop.example/logo.png",
+    "shop_colour": "#2f6f4f",
+    "shop_support_email": "help@shop.example",
+    "loyalty_points_per_unit": 1.0,
+}
+
 
 def demo_settings(settings: Settings) -> Settings:
-    """The settings with free loopback ports, so a demo never collides with `aftercart up`,
-    and fresh webhook secrets for the sample Shopify shop and WooCommerce store."""
+    """The settings with the sample shop's brand and loyalty programme, free loopback ports,
+    so a demo never collides with `aftercart up`, and fresh webhook secrets for the sample
+    Shopify shop and WooCommerce store."""
     kafka, controller, sandbox, smtp, gateway = free_ports(5)
     return settings.model_copy(
         update={
+            **DEMO_SHOP,
             "kafka_bootstrap": f"127.0.0.1:{kafka}",
             "kafka_controller_port": controller,
             "sandbox_port": sandbox,

@@ -57,8 +57,14 @@ def _browser_file(name: str) -> str:
 def shop_origins(settings: Settings) -> frozenset[str]:
     """The origins whose pages may post subscriptions; ValueError for an entry that is none."""
     name = "push_signup_origins entry" if settings.push_signup_origins else "shop_url"
+    entries = settings.push_signup_origins or [u for u in (settings.shop_url,) if u]
+    if not entries:
+        raise push.BadPushSetting(
+            "web push sign-up needs the origins of the shop's pages: set "
+            "AFTERCART_PUSH_SIGNUP_ORIGINS or AFTERCART_SHOP_URL"
+        )
     origins = set()
-    for entry in settings.push_signup_origins or (settings.shop_url,):
+    for entry in entries:
         url = URL(entry)
         if url.scheme not in ("http", "https") or not url.raw_host or url.user is not None:
             raise push.BadPushSetting(
@@ -84,7 +90,7 @@ class PushSignup:
         self.push_services = push.allowed_origins(settings)
         # Read only when sign-up is on: a shop_url that is no origin must not stop a gateway
         # that signs no one up.
-        self.shops = shop_origins(settings) if self.secret else frozenset()
+        self.shops = shop_origins(settings) if self.secret and self.key else frozenset()
         self.source = settings.public_url.rstrip("/")
         self.intake = intake
         self.clock = clock

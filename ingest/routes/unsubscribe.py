@@ -19,7 +19,7 @@ class Unsubscribe:
     def __init__(self, settings: Settings, intake: Intake, clock: Clock) -> None:
         secret = settings.unsubscribe_secret
         self.secret = secret.get_secret_value().encode() if secret else None
-        self.shop = settings.shop_name
+        self.shop = settings.brand.name
         self.source = settings.public_url.rstrip("/")
         self.intake = intake
         self.clock = clock

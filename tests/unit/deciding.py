@@ -8,10 +8,10 @@ from typing import Any
 from schemas.events import CloudEvent
 from streams.decide import Decision, Message, decide, message_for
 from streams.plans import empty
-from streams.policy import Policy, Shop
+from streams.policy import Policy
 from streams.timing import QuietHours
 
-POLICY = Policy(shop=Shop("Test Shop", "https://shop.example"), quiet=QuietHours(time(21), time(8)))
+POLICY = Policy(quiet=QuietHours(time(21), time(8)), loyalty=True)
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # outside quiet hours in UTC
 SUB = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh": "k", "auth": "a"}}
 # A customer with every contact point: email, a valid phone and a browser subscription.

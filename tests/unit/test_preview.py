@@ -7,11 +7,19 @@ import pytest
 from aftercart.cli import main
 from channels.preview import SAMPLES, PreviewError, languages, preview
 from channels.render import Renderer
+from runtime.brand import Brand
 
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
-    return Renderer()
+    return Renderer(brand=Brand("Moomin Shop", "https://shop.example"))
+
+
+@pytest.fixture(autouse=True)
+def shop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample shop, as `aftercart render` reads it from the environment."""
+    monkeypatch.setenv("AFTERCART_SHOP_NAME", "Moomin Shop")
+    monkeypatch.setenv("AFTERCART_SHOP_URL", "https://shop.example")
 
 
 def test_every_language_with_templates_is_offered() -> None:

@@ -247,13 +247,14 @@ async def test_the_listed_origins_replace_the_shop_urls() -> None:
     ("setting", "why"),
     [
         ({"vapid_private_key": SecretStr("not a key")}, "vapid_private_key is not a P-256"),
-        ({"shop_url": "shop.example"}, "shop_url 'shop.example' is not an origin"),
         ({"push_signup_origins": ("ftp://shop.example",)}, "push_signup_origins entry"),
+        ({"shop_url": ""}, "set AFTERCART_PUSH_SIGNUP_ORIGINS or AFTERCART_SHOP_URL"),
     ],
 )
 def test_a_sign_up_setting_that_cannot_work_stops_the_gateway_naming_it(
     setting: dict[str, Any], why: str
 ) -> None:
-    settings = Settings(push_signup_secret=SecretStr(SECRET), **setting)
+    on = {"push_signup_secret": SecretStr(SECRET), "vapid_private_key": SecretStr(PRIVATE)}
+    settings = Settings(**(on | setting))
     with pytest.raises(BadPushSetting, match=why):
         create_gateway(settings, Intake(TOPICS, SeenEvents(3600), sink=FakeKafka()))
