@@ -9,13 +9,12 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import TracebackType
 
 from broker import admin
 from broker.config import LOOPBACK, new_cluster_id
 from broker.detached import BrokerStatus, remove_pid_file, status, stop_many, write_pid_file
 from broker.errors import BrokerError
-from broker.launcher import LocalKafka, free_ports
+from broker.launcher import LocalKafka, Started, free_ports
 
 CLUSTER_FILE = "cluster.json"
 
@@ -45,7 +44,7 @@ def node_dir(data_dir: Path, node_id: int) -> Path:
     return data_dir / f"node-{node_id}"
 
 
-class LocalCluster:
+class LocalCluster(Started):
     """The nodes of a local cluster as child processes of this one."""
 
     def __init__(
@@ -116,23 +115,6 @@ class LocalCluster:
         deadline = time.monotonic() + timeout
         for node in self.nodes.values():
             node.stop(max(deadline - time.monotonic(), 0.1))
-
-    def __enter__(self) -> LocalCluster:
-        try:
-            self.start()
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @dataclass(frozen=True)

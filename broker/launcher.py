@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from broker import admin
 from broker.config import LOG4J_CONFIG, LOOPBACK, log_dir, new_cluster_id, server_properties
@@ -76,7 +77,38 @@ def log_excerpt(path: Path, lines: int = 20) -> str:
     return "\n".join([*parts, f"last lines of {path}:", *text[-lines:]])
 
 
-class LocalKafka:
+class Started:
+    """A broker (or cluster) as a context manager: started, waited for until ready, and
+    stopped on the way out, or at once if it never got ready."""
+
+    def start(self) -> object:
+        raise NotImplementedError
+
+    def wait_ready(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> object:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LocalKafka(Started):
     """One broker+controller on 127.0.0.1, its files under data_dir, its jars under cache_dir;
     alone, or one voter of a local cluster's quorum (broker/cluster.py)."""
 
@@ -234,23 +266,6 @@ class LocalKafka:
         if proc.poll() is None:
             proc.kill()
         return proc.wait()
-
-    def __enter__(self) -> LocalKafka:
-        self.start()
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def start_detached(

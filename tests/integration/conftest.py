@@ -7,7 +7,9 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from stacks import operator_env
 
+from aftercart.stack import Stack
 from broker import LocalKafka, create_topics, free_ports
 from runtime.settings import Settings
 from schemas.topics import Topics
@@ -42,3 +44,9 @@ def topics(kafka_bootstrap: str) -> Topics:
     names = Topics(prefix=f"t{uuid4().hex[:8]}", partitions=2)
     create_topics(kafka_bootstrap, names.all())
     return names
+
+
+@pytest.fixture
+def cli_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator's shell pointed at the module's stack (its `stack` fixture)."""
+    operator_env(stack, monkeypatch)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -68,3 +70,22 @@ def wait_committed(stack: Stack, pairs: list[tuple[str, str]], timeout: float, w
         what,
         stack.check,
     )
+
+
+@contextmanager
+def started(
+    kafka_bootstrap: str, data_dir: Path, workers: Sequence[str], **extra: Any
+) -> Iterator[Stack]:
+    """A stack of these workers and the sandbox (no gateway) on the session's broker."""
+    with Stack(stack_settings(kafka_bootstrap, data_dir, **extra), data_dir, own_broker=False) as s:
+        s.start(tuple(workers), gateway=False)
+        yield s
+
+
+def status_json(capsys: Any, *argv: str) -> tuple[int, dict[str, Any]]:
+    """`aftercart status --json ARGV` run in this process: its exit code and what it printed."""
+    from aftercart.cli import main
+
+    capsys.readouterr()
+    code = main(["status", "--json", *argv])
+    return code, json.loads(capsys.readouterr().out)

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from stacks import stack_settings
+from stacks import stack_settings, status_json
 
 from aftercart.cli import main
 from aftercart.stack import Stack
@@ -105,11 +105,6 @@ def test_max_exits_1_when_a_group_is_over_and_0_when_not(
     assert main(["lag", "--group", group, "--max", "7"]) == 1
     assert main(["lag", "--group", group, "--max", "0", "--json"]) == 1
     capsys.readouterr()
-
-
-def status_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    code = main(["status", "--json", *argv])
-    return code, json.loads(capsys.readouterr().out)
 
 
 def test_status_sees_a_stacks_processes_alive_then_one_dead(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from stacks import operator_env, order_placed, run_json, stack_settings, wait_committed
+from stacks import order_placed, run_json, stack_settings, wait_committed
 from test_pipeline import arrivals, customer, publish
 
 from aftercart.cli import main
@@ -27,11 +27,6 @@ def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
     with Stack(settings, tmp_path, own_broker=False) as running:
         running.start(("streams", "email"), gateway=False)
         yield running
-
-
-@pytest.fixture
-def cli_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    operator_env(stack, monkeypatch)
 
 
 def test_a_dead_letter_whose_cause_is_fixed_is_redriven_and_delivered_once(

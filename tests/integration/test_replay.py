@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from stacks import operator_env, order_placed, run_json, stack_settings, wait_committed
+from stacks import order_placed, run_json, started, wait_committed
 from test_pipeline import arrivals, customer, publish
 
 from aftercart.cli import main
@@ -34,15 +34,10 @@ SHOWN = re.compile(
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("replay")
-    with Stack(stack_settings(kafka_bootstrap, tmp), tmp, own_broker=False) as running:
-        running.start(("streams", "email"), gateway=False)
+    with started(
+        kafka_bootstrap, tmp_path_factory.mktemp("replay"), ("streams", "email")
+    ) as running:
         yield running
-
-
-@pytest.fixture
-def cli_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    operator_env(stack, monkeypatch)
 
 
 def replay(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stacks import operator_env, order_placed, run_json, stack_settings
+from stacks import order_placed, run_json, started
 from test_pipeline import arrivals, customer, publish
 from test_replay import accepted, settle
 
@@ -42,15 +42,10 @@ STOPPED = re.compile(r"aftercart replay: stopped; to go on: --from-offset for ea
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("replay-interrupted")
-    with Stack(stack_settings(kafka_bootstrap, tmp), tmp, own_broker=False) as running:
-        running.start(("streams", "email"), gateway=False)
+    with started(
+        kafka_bootstrap, tmp_path_factory.mktemp("replay-interrupted"), ("streams", "email")
+    ) as running:
         yield running
-
-
-@pytest.fixture
-def cli_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    operator_env(stack, monkeypatch)
 
 
 def on_events(stack: Stack) -> dict[int, int]:

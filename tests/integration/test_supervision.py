@@ -5,7 +5,6 @@ script's background job has it) and on SIGHUP, leaving no process behind."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,14 +14,12 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from stacks import stack_settings
+from stacks import stack_settings, status_json
 from test_pipeline import customer, placed, publish
 
-from aftercart.cli import main
 from aftercart.commands.status import answers, look
 from aftercart.processes import RUN_FILE, Child, RunFile, is_alive
 from aftercart.stack import Stack
@@ -39,13 +36,6 @@ TOKEN = "supervision-events-token"
 
 def child(stack: Stack, name: str) -> Child:
     return next(c for c in stack.supervisor.children if c.name == name)
-
-
-def status(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    """`aftercart status --json ARGV` run here: its exit code and what it printed."""
-    capsys.readouterr()
-    code = main(["status", "--json", *argv])
-    return code, json.loads(capsys.readouterr().out)
 
 
 def emailed(sandbox: SandboxClient, nid: str) -> int:
@@ -70,8 +60,8 @@ def test_a_killed_email_worker_is_started_again_and_the_next_order_is_emailed_on
         # When the stack tends its processes (what `up` does twice a second)
         wait_until(lambda: child(stack, "worker-email") is not killed, 60, "a restart", stack.tend)
         # Then it runs again, and status says it was restarted once, after a SIGKILL
-        wait_until(lambda: status(capsys)[0] == 0, 120, "status to see all well", stack.tend)
-        _, seen = status(capsys)
+        wait_until(lambda: status_json(capsys)[0] == 0, 120, "status to see all well", stack.tend)
+        _, seen = status_json(capsys)
         by_name = {p["name"]: p for p in seen["processes"]}
         email = by_name["worker-email"]
         assert (email["state"], email["restarts"], email["last_exit"]) == (
@@ -214,7 +204,7 @@ def test_a_killed_broker_is_started_again_while_the_gateway_answers_503_then_sig
     # And up starts the broker again, after which the gateway takes events again
     wait_until(lambda: post_event(up, "after")[0] == 200, 240, "the gateway to accept", up.check)
     wait_until(up.all_well, 240, "every process alive and answering", up.check)
-    code, seen = status(capsys, "--run-dir", str(up.run_dir))
+    code, seen = status_json(capsys, "--run-dir", str(up.run_dir))
     assert code == 0
     kafka = next(p for p in seen["processes"] if p["name"] == "kafka")
     assert (kafka["restarts"], kafka["last_exit"]) == (1, "killed by SIGKILL")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from stacks import operator_env, run_json, stack_settings
+from stacks import run_json, started
 
 from aftercart.cli import main
 from aftercart.stack import Stack
@@ -17,15 +17,8 @@ from sandbox.client import SandboxClient
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("send-test")
-    with Stack(stack_settings(kafka_bootstrap, tmp), tmp, own_broker=False) as running:
-        running.start(("email",), gateway=False)
+    with started(kafka_bootstrap, tmp_path_factory.mktemp("send-test"), ("email",)) as running:
         yield running
-
-
-@pytest.fixture
-def cli_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    operator_env(stack, monkeypatch)
 
 
 def test_a_test_email_reaches_the_provider_marked_and_is_reported_accepted(
