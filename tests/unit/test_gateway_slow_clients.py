@@ -57,7 +57,13 @@ async def drip(port: int, sent: list[int]) -> bytes:
 
     sending = asyncio.create_task(send())
     try:
-        return await reader.read()  # until the server closes the connection
+        answer = await reader.read(65536)  # the answer, once the server gives one
+        sending.cancel()
+        try:
+            answer += await reader.read()  # then nothing more: the server closed it
+        except ConnectionResetError:  # or reset it, a dripped byte arriving after it closed
+            pass
+        return answer
     finally:
         sending.cancel()
         writer.close()
