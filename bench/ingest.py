@@ -95,7 +95,9 @@ def order_payload(n: int) -> dict[str, Any]:
 
 
 def signed_requests(count: int, secret: str, host: str) -> Iterator[bytes]:
-    """Whole HTTP/1.1 requests, each a distinct signed order (no two are duplicates)."""
+    """Whole HTTP/1.1 requests, each a distinct signed order (no two are duplicates),
+    triggered now (older would be refused as a replay)."""
+    triggered = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for n in range(count):
         body = json.dumps(order_payload(n), separators=(",", ":")).encode()
         head = (
@@ -104,7 +106,7 @@ def signed_requests(count: int, secret: str, host: str) -> Iterator[bytes]:
             f"X-Shopify-Topic: orders/create\r\nX-Shopify-Shop-Domain: {SHOP}\r\n"
             f"X-Shopify-Hmac-Sha256: {sign(body, secret)}\r\n"
             f"X-Shopify-Webhook-Id: bench-{n}\r\n"
-            f"X-Shopify-Triggered-At: 2026-11-23T08:00:00.000Z\r\n\r\n"
+            f"X-Shopify-Triggered-At: {triggered}\r\n\r\n"
         )
         yield head.encode() + body
 

@@ -29,20 +29,34 @@ class NotJson(ValueError):
     """The body is not JSON."""
 
 
+class TooMany(ValueError):
+    """A batch of more events than the gateway takes in one request (HTTP 413)."""
+
+
 class UnsupportedMedia(ValueError):
     """A Content-Type that is none of the content modes taken here (HTTP 415)."""
 
 
 def parse_events(
-    content_type: str, headers: Mapping[str, str], body: bytes, received: datetime
+    content_type: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    received: datetime,
+    max_batch: int = 1000,
 ) -> list[CloudEvent]:
     """Every event in the request, validated; raise InvalidMessage naming every fault,
-    UnsupportedMedia for a content type no mode takes, NotJson for a body that is not JSON."""
+    UnsupportedMedia for a content type no mode takes, NotJson for a body that is not JSON,
+    TooMany for a batch of more than `max_batch` events."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media == BATCH:
         batch = _json(body)
         if not isinstance(batch, list) or not batch:
             raise fault("(body)", "a batch is a non-empty JSON array of events")
+        if len(batch) > max_batch:
+            raise TooMany(
+                f"a batch of {len(batch)} events: at most {max_batch} in one request "
+                "(AFTERCART_EVENTS_MAX_BATCH); send the rest in further batches"
+            )
         return _every(batch, received)
     if media == STRUCTURED:
         return [_event(_json(body), "", received)]

@@ -68,9 +68,12 @@ def fingerprint_of(event: CloudEvent) -> bytes:
 class SeenEvents:
     """Identities of events Kafka has acknowledged within the window, and those in flight."""
 
-    def __init__(self, window_s: float, clock: Clock = time.time) -> None:
+    def __init__(
+        self, window_s: float, clock: Clock = time.time, *, max_entries: int = 1_000_000
+    ) -> None:
         self.window_s = window_s
         self.clock = clock
+        self.max_entries = max_entries  # past it the oldest are forgotten, whatever the window
         self._seen: dict[str, float] = {}
         self._prints: dict[str, bytes] = {}
         self._order: deque[tuple[float, str]] = deque()
@@ -92,9 +95,11 @@ class SeenEvents:
         self._order.append((at, key))  # also when seen again, or it would never fall out
         self._seen[key] = max(at, self._seen.get(key, at))
         horizon = self.clock() - self.window_s
-        while self._order and self._order[0][0] < horizon:
-            _, old = self._order.popleft()
-            if self._seen.get(old, horizon) < horizon:
+        while self._order and (self._order[0][0] < horizon or len(self._seen) > self.max_entries):
+            at, old = self._order.popleft()
+            last = self._seen.get(old)
+            # An identity seen again later has a newer entry further on: only its last goes.
+            if last is not None and (last < horizon or last == at):
                 del self._seen[old]
                 self._prints.pop(old, None)
 
@@ -144,6 +149,13 @@ class SeenEvents:
                 self._inflight.pop(key, None)
             done.set_result(None)
         return fresh
+
+
+def body_key(body: bytes) -> str:
+    """What identifies a signed webhook delivery: a digest of its body as signed, not the
+    sender's unsigned delivery id, so that a captured body sent again under another id is
+    still the same delivery, and a redelivery (same body) too."""
+    return "body-" + hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
 def identity_in(value: bytes | None) -> str | None:

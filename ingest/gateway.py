@@ -82,6 +82,7 @@ def create_gateway(
     return App(
         routes,
         max_body=settings.gateway_max_body_bytes,
+        read_timeout_s=settings.gateway_read_timeout_s,
         on_problem=on_problem,
         lifespan=lifespan,
         prefixes=prefixes,

@@ -30,7 +30,8 @@ def build_gateway(settings: Settings, lookup: NotificationLookup | None = None) 
     a lookup, it serves the notifications API and follows the topics while it runs."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     metrics = GatewayMetrics(new_registry())
-    intake = Intake(topics, SeenEvents(settings.dedupe_window_h * 3600), metrics=metrics)
+    seen = SeenEvents(settings.dedupe_window_h * 3600, max_entries=settings.dedupe_max_entries)
+    intake = Intake(topics, seen, metrics=metrics)
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -82,8 +83,14 @@ def run_gateway(settings: Settings, lookup: NotificationLookup | None = None) ->
     # collect young objects less often (per-request garbage is short-lived and acyclic).
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    config = uvicorn.Config(
-        build_gateway(settings, lookup),
+    uvicorn.Server(server_config(settings, build_gateway(settings, lookup))).run()
+
+
+def server_config(settings: Settings, app: App) -> uvicorn.Config:
+    """How uvicorn serves the gateway: its address, and the limits that keep a slow or idle
+    client from holding it."""
+    return uvicorn.Config(
+        app,
         host=settings.gateway_host,
         port=settings.gateway_port,
         loop="uvloop",
@@ -95,5 +102,9 @@ def run_gateway(settings: Settings, lookup: NotificationLookup | None = None) ->
         server_header=False,
         date_header=False,
         proxy_headers=False,  # behind a proxy, nothing here uses the client's address
+        # Slow or idle clients must not hold the gateway: past this many connections a new
+        # one is answered 503, an idle one is closed, and a body is read within a deadline
+        # (ingest/web.py).
+        limit_concurrency=settings.gateway_max_connections,
+        timeout_keep_alive=settings.gateway_keep_alive_s,
     )
-    uvicorn.Server(config).run()

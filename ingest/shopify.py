@@ -35,7 +35,8 @@ QUIET_STATUSES = {"confirmed", "label_printed", "label_purchased", "ready_for_pi
 
 
 class Webhook:
-    """One authentic Shopify delivery: who sent it, about what, and its parsed body."""
+    """One authentic Shopify delivery: who sent it, about what, and its parsed body;
+    `webhook_id` is what identifies the delivery (the gateway gives a digest of the signed body)."""
 
     def __init__(self, shop: str, topic: str, payload: Any, webhook_id: str, at: datetime) -> None:
         self.shop = shop.strip().lower()

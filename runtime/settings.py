@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.brand import DEFAULT_COLOUR, Brand
@@ -25,6 +25,17 @@ DEFAULT_PUSH_ORIGINS = (
 SANDBOX_SENDGRID_KEY = "SG.sandbox-key.not-a-real-credential"
 SANDBOX_TWILIO_SID = "AC" + "0" * 32
 SANDBOX_TWILIO_TOKEN = "sandbox-token-not-a-real-credential"
+# Shortest secret or token the gateway takes: a short one can be guessed, and an empty one
+# (an unset variable in a template) would sign nothing at all.
+MIN_SECRET_CHARS = 16
+SECRETS = (
+    "shopify_secrets",
+    "woocommerce_secrets",
+    "events_tokens",
+    "api_tokens",
+    "push_signup_secret",
+    "unsubscribe_secret",
+)
 
 
 class Settings(BaseSettings):
@@ -134,8 +145,20 @@ class Settings(BaseSettings):
     # does not follow the pipeline's topics.
     api_tokens: list[SecretStr] = Field(default_factory=list)
     gateway_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
-    # A redelivered webhook within this window is recognised and published once.
+    # A client must send a request's whole body within this time, or it is answered 408 and
+    # cut off: a client dripping bytes must not hold a connection for ever.
+    gateway_read_timeout_s: float = Field(default=10.0, gt=0)
+    # Connections (and requests) uvicorn serves at once; past it, a new one gets 503.
+    gateway_max_connections: int = Field(default=1000, ge=1)
+    # An idle kept-alive connection is closed after this long.
+    gateway_keep_alive_s: int = Field(default=5, ge=1)
+    # Events in one CloudEvents batch (POST /events); a larger batch is 413.
+    events_max_batch: int = Field(default=1000, ge=1)
+    # A redelivered webhook within this window is recognised and published once; a Shopify
+    # webhook triggered longer ago than this is refused as a replay.
     dedupe_window_h: float = Field(default=72.0, gt=0)
+    # Events the gateway remembers for that; past it the oldest are forgotten first.
+    dedupe_max_entries: int = Field(default=1_000_000, ge=1)
     # Longest a webhook waits for Kafka's acknowledgement before 503 (Shopify gives up at 5 s).
     ingest_timeout_s: float = Field(default=4.0, gt=0)
 
@@ -203,6 +226,19 @@ class Settings(BaseSettings):
     def _web_address(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in ("http", "https"):
             raise ValueError(f"must be an http(s) URL, not {value!r}")
+        return value
+
+    @field_validator(*SECRETS)
+    @classmethod
+    def _long_enough(cls, value: Any, info: ValidationInfo) -> Any:
+        name = f"AFTERCART_{(info.field_name or '').upper()}"
+        for secret in _secrets_in(value):
+            if len(secret.get_secret_value().strip()) < MIN_SECRET_CHARS:
+                raise ValueError(
+                    f"{name}: every secret and token must be at least {MIN_SECRET_CHARS} "
+                    "characters (one is shorter, or empty); generate one with "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
         return value
 
     @property
@@ -321,6 +357,15 @@ def settings_env(settings: Settings) -> dict[str, str]:
         plain = _plain(value)
         env[f"AFTERCART_{name.upper()}"] = plain if isinstance(plain, str) else json.dumps(plain)
     return env
+
+
+def _secrets_in(value: object) -> list[SecretStr]:
+    """Every secret in a settings value: itself, or those of a list or of a dict's lists."""
+    if isinstance(value, SecretStr):
+        return [value]
+    if isinstance(value, dict):
+        value = [s for listed in value.values() for s in listed]
+    return list(value) if isinstance(value, list) else []
 
 
 def _plain(value: object) -> object:

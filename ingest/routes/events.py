@@ -9,7 +9,7 @@ be mapped is kept as a dead letter instead, as the shop cannot change what the p
 from __future__ import annotations
 
 from ingest.accept import Intake
-from ingest.cloudevents import NotJson, UnsupportedMedia, parse_events
+from ingest.cloudevents import NotJson, TooMany, UnsupportedMedia, parse_events
 from ingest.routes import Clock
 from ingest.tokens import BearerTokens
 from ingest.web import Answer, Problem, Request
@@ -22,6 +22,7 @@ class CloudEvents:
 
     def __init__(self, settings: Settings, intake: Intake, clock: Clock) -> None:
         self.tokens = BearerTokens(settings.events_tokens)
+        self.max_batch = settings.events_max_batch
         self.intake = intake
         self.clock = clock
 
@@ -35,8 +36,14 @@ class CloudEvents:
             raise Problem(401, "a valid bearer token is required (Authorization: Bearer ...)")
         try:
             parsed = parse_events(
-                request.header("content-type"), request.headers, request.body, self.clock()
+                request.header("content-type"),
+                request.headers,
+                request.body,
+                self.clock(),
+                self.max_batch,
             )
+        except TooMany as exc:
+            raise Problem(413, str(exc), details={"limit": self.max_batch}) from None
         except UnsupportedMedia as exc:
             raise Problem(415, str(exc)) from None
         except NotJson as exc:

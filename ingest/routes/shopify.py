@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from ingest import shopify
 from ingest.accept import Intake
+from ingest.dedupe import body_key
 from ingest.mapping import Mapped
 from ingest.routes import Clock
 from ingest.signatures import secrets_by_sender, verify
@@ -18,6 +20,8 @@ class ShopifyWebhooks:
 
     def __init__(self, settings: Settings, intake: Intake, clock: Clock) -> None:
         self.secrets = secrets_by_sender(settings.shopify_secrets, str.lower)
+        # Older than this, a delivery could no longer be recognised as a redelivery.
+        self.window = timedelta(hours=settings.dedupe_window_h)
         self.intake = intake
         self.clock = clock
 
@@ -31,11 +35,32 @@ class ShopifyWebhooks:
         webhook_id = request.header("x-shopify-webhook-id")
         if not topic or not webhook_id:
             raise Problem(400, "X-Shopify-Topic and X-Shopify-Webhook-Id are required")
-        at = shopify.parse_time(request.header("x-shopify-triggered-at")) or self.clock()
+        at = self._triggered(request.header("x-shopify-triggered-at"))
+        # Ids fall back on the signed body, not on the unsigned X-Shopify-Webhook-Id: a
+        # captured body sent again under a new id is still a duplicate.
+        delivery = body_key(request.body)
 
         def mapper(payload: Any) -> Mapped:
-            return shopify.map_webhook(shopify.Webhook(shop, topic, payload, webhook_id, at))
+            return shopify.map_webhook(shopify.Webhook(shop, topic, payload, delivery, at))
 
         origin = f"shopify {topic}"
         answer = await self.intake.accept(request.body, mapper, origin=origin, sender=shop)
         return Answer(200, answer)
+
+    def _triggered(self, header: str) -> datetime:
+        """When Shopify triggered the webhook (now, when it does not say); 401 for a time
+        outside the dedupe window, which only a replay of an old delivery sends."""
+        now = self.clock()
+        if not header:
+            return now
+        at = shopify.parse_time(header)
+        if at is None:
+            raise Problem(400, f"X-Shopify-Triggered-At is no ISO 8601 time: {header!r}")
+        if abs(now - at) > self.window:
+            raise Problem(
+                401,
+                f"X-Shopify-Triggered-At {header} is outside the "
+                f"{self.window.total_seconds() / 3600:g} h window (AFTERCART_DEDUPE_WINDOW_H): "
+                "a replay of an old delivery is not taken",
+            )
+        return at

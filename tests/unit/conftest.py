@@ -7,7 +7,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from ingesting import SHOP, TOKEN, TOPICS, Client, FakeKafka, connect
+from ingesting import (
+    NEW_SECRET,
+    OLD_SECRET,
+    SHOP,
+    TOKEN,
+    TOPICS,
+    WOO_SECRET,
+    Client,
+    FakeKafka,
+    connect,
+)
 from pydantic import SecretStr
 
 from ingest.accept import Intake
@@ -29,8 +39,8 @@ def intake(kafka: FakeKafka) -> Intake:
 @pytest.fixture
 async def client(intake: Intake) -> AsyncIterator[Client]:
     settings = Settings(
-        shopify_secrets={SHOP: [SecretStr("new-secret"), SecretStr("old-secret")]},
-        woocommerce_secrets={"https://example.com": [SecretStr("woo-secret")]},
+        shopify_secrets={SHOP: [SecretStr(NEW_SECRET), SecretStr(OLD_SECRET)]},
+        woocommerce_secrets={"https://example.com": [SecretStr(WOO_SECRET)]},
         events_tokens=[SecretStr(TOKEN)],
         gateway_max_body_bytes=64 * 1024,
     )

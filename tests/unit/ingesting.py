@@ -3,6 +3,7 @@ client, and a signed Shopify webhook (shared by the test_gateway_* modules and t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,10 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 SHOP = "jsmith.myshopify.com"
 STORE = "https://example.com/"
 TOKEN = "custom-shop-token"
+# The shop's secrets, as long as the settings require.
+NEW_SECRET = "new-shopify-secret"
+OLD_SECRET = "old-shopify-secret"
+WOO_SECRET = "woocommerce-secret"
 
 
 class FakeKafka:
@@ -55,7 +60,7 @@ async def shopify(
     body: bytes,
     *,
     topic: str = "orders/create",
-    secret: str = "new-secret",
+    secret: str = NEW_SECRET,
     webhook_id: str = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
     shop: str = SHOP,
     **headers: str,
@@ -69,7 +74,7 @@ async def shopify(
             "X-Shopify-Hmac-Sha256": sign(body, secret),
             "X-Shopify-Shop-Domain": shop,
             "X-Shopify-Webhook-Id": webhook_id,
-            "X-Shopify-Triggered-At": "2026-11-23T10:00:00.000000Z",
+            "X-Shopify-Triggered-At": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             **headers,
         },
     )

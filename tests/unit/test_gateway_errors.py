@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ingesting import SHOP, TOPICS, Client, FakeKafka, connect, fixture, shopify
+from ingesting import NEW_SECRET, SHOP, TOPICS, Client, FakeKafka, connect, fixture, shopify
 from pydantic import SecretStr
 
 from ingest.accept import Intake
@@ -45,7 +45,7 @@ async def test_an_unmappable_payload_with_kafka_down_is_503_not_422(
 
 async def test_before_kafka_is_reached_the_gateway_is_not_ready(kafka: FakeKafka) -> None:
     intake = Intake(TOPICS, SeenEvents(3600))
-    settings = Settings(shopify_secrets={SHOP: [SecretStr("new-secret")]})
+    settings = Settings(shopify_secrets={SHOP: [SecretStr(NEW_SECRET)]})
     async with connect(create_gateway(settings, intake)) as client:
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/readyz")).status_code == 503

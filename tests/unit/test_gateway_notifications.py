@@ -61,7 +61,7 @@ def api(intake: Intake, lookup: StoryLookup | None, *tokens: str) -> Client:
 
 @pytest.fixture
 async def client(intake: Intake, lookup: StoryLookup) -> AsyncIterator[Client]:
-    async with api(intake, lookup, "old-token", API_TOKEN) as client:
+    async with api(intake, lookup, "old-support-tool-token", API_TOKEN) as client:
         yield client
 
 
@@ -127,7 +127,9 @@ async def test_a_wrong_or_missing_token_gets_401_and_reads_nothing(
         answer = await client.get(path, headers=headers)
         assert answer.status_code == 401
         assert "steps" not in answer.json()
-    assert (await client.get(path, headers={"Authorization": "Bearer old-token"})).is_success
+    assert (
+        await client.get(path, headers={"Authorization": "Bearer old-support-tool-token"})
+    ).is_success
 
 
 async def test_without_api_tokens_the_routes_are_closed_and_say_so(

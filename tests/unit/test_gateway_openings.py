@@ -30,10 +30,10 @@ def test_with_nothing_configured_every_guarded_route_names_what_opens_it() -> No
 
 def test_configured_routes_are_open_and_say_with_what() -> None:
     settings = Settings(
-        shopify_secrets={"a.myshopify.com": [SecretStr("s")], "b.myshopify.com": []},
-        events_tokens=[SecretStr("t")],
-        api_tokens=[SecretStr("u"), SecretStr("v")],
-        unsubscribe_secret=SecretStr("w"),
+        shopify_secrets={"a.myshopify.com": [SecretStr("s" * 16)], "b.myshopify.com": []},
+        events_tokens=[SecretStr("t" * 16)],
+        api_tokens=[SecretStr("u" * 16), SecretStr("v" * 16)],
+        unsubscribe_secret=SecretStr("w" * 16),
     )
     base = "http://127.0.0.1:8080"
 
@@ -50,7 +50,7 @@ def test_configured_routes_are_open_and_say_with_what() -> None:
 
 
 def test_aftercart_up_prints_each_route_open_or_closed(tmp_path: Path) -> None:
-    settings = Settings(events_tokens=[SecretStr("t")])
+    settings = Settings(events_tokens=[SecretStr("t" * 16)])
     stack = Stack(settings, tmp_path, own_broker=False)
     stack.supervisor.children.append(Child("gateway", None, tmp_path / "gateway.log"))  # type: ignore[arg-type]
 

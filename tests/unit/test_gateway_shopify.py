@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ingesting import SHOP, TOPICS, Client, FakeKafka, fixture, shopify
+from ingesting import NEW_SECRET, OLD_SECRET, SHOP, TOPICS, Client, FakeKafka, fixture, shopify
 from json_fuzz import json_values
 
 from ingest.accept import Intake
@@ -46,7 +47,7 @@ async def test_a_redelivered_webhook_publishes_nothing_more(
 async def test_the_previous_secret_still_verifies_during_rotation(
     client: Client, kafka: FakeKafka
 ) -> None:
-    answer = await shopify(client, fixture("shopify/orders_create.json"), secret="old-secret")
+    answer = await shopify(client, fixture("shopify/orders_create.json"), secret=OLD_SECRET)
     assert answer.status_code == 200
 
 
@@ -75,7 +76,7 @@ async def test_a_tampered_body_fails_the_signature(client: Client, kafka: FakeKa
         content=body.replace(b"404.95", b"0.01"),
         headers={
             "X-Shopify-Topic": "orders/create",
-            "X-Shopify-Hmac-Sha256": sign(body, "new-secret"),
+            "X-Shopify-Hmac-Sha256": sign(body, NEW_SECRET),
             "X-Shopify-Shop-Domain": SHOP,
             "X-Shopify-Webhook-Id": "w",
         },
@@ -135,7 +136,7 @@ async def test_no_webhook_makes_the_gateway_fail_or_publish_an_invalid_event(
     body = json.dumps(payload).encode()
     before = len(kafka.records)
     answer = await shopify(
-        client, body, topic=topic, secret="new-secret" if signed else "x", webhook_id=str(before)
+        client, body, topic=topic, secret=NEW_SECRET if signed else "x", webhook_id=str(before)
     )
     assert answer.status_code in {200, 400, 401, 422}
     if not signed:
@@ -145,3 +146,53 @@ async def test_no_webhook_makes_the_gateway_fail_or_publish_an_invalid_event(
             decode_event(record.value)  # every published event passes its schema
         else:
             assert record.topic == TOPICS.deadletter and answer.status_code == 422
+
+
+def shopify_time(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("age", [timedelta(hours=-73), timedelta(hours=73)])
+async def test_a_webhook_triggered_outside_the_dedupe_window_is_401_as_a_replay(
+    client: Client, kafka: FakeKafka, age: timedelta
+) -> None:
+    stale = shopify_time(datetime.now(UTC) - age)
+    body = fixture("shopify/checkouts_create.json")
+    answer = await shopify(client, body, **{"X-Shopify-Triggered-At": stale})
+    assert answer.status_code == 401
+    assert "outside the 72 h window" in answer.json()["error"]
+    assert "AFTERCART_DEDUPE_WINDOW_H" in answer.json()["error"]
+    assert kafka.records == []
+
+
+async def test_an_unreadable_triggered_at_is_400(client: Client, kafka: FakeKafka) -> None:
+    body = fixture("shopify/orders_create.json")
+    answer = await shopify(client, body, **{"X-Shopify-Triggered-At": "yesterday"})
+    assert answer.status_code == 400
+    assert "X-Shopify-Triggered-At is no ISO 8601 time" in answer.json()["error"]
+    assert kafka.records == []
+
+
+async def test_a_webhook_within_the_window_is_accepted(client: Client, kafka: FakeKafka) -> None:
+    recent = shopify_time(datetime.now(UTC) - timedelta(minutes=50))
+    answer = await shopify(
+        client, fixture("shopify/orders_create.json"), **{"X-Shopify-Triggered-At": recent}
+    )
+    assert answer.json()["status"] == "accepted"
+
+
+async def test_a_signed_body_sent_again_under_another_webhook_id_is_a_duplicate(
+    client: Client, kafka: FakeKafka
+) -> None:
+    # A checkout without updated_at: nothing in the body but the body itself tells deliveries
+    # apart, so the unsigned X-Shopify-Webhook-Id must not.
+    checkout = json.loads(fixture("shopify/checkouts_create.json"))
+    checkout.pop("updated_at", None)
+    body = json.dumps(checkout).encode()
+    first = await shopify(client, body, topic="checkouts/create", webhook_id="w-1")
+    assert first.json()["status"] == "accepted"
+    again = await shopify(client, body, topic="checkouts/create", webhook_id="w-1")
+    replayed = await shopify(client, body, topic="checkouts/create", webhook_id="w-forged")
+    assert again.json()["status"] == "duplicate"
+    assert replayed.json()["status"] == "duplicate"
+    assert len(kafka.on(TOPICS.events)) == 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ingesting import STORE, TOPICS, Client, FakeKafka, fixture
+from ingesting import STORE, TOPICS, WOO_SECRET, Client, FakeKafka, fixture
 
 from ingest.signatures import sign
 from schemas.codec import decode_event
 
 
-async def woo(client: Client, body: bytes, topic: str, secret: str = "woo-secret") -> Any:
+async def woo(client: Client, body: bytes, topic: str, secret: str = WOO_SECRET) -> Any:
     return await client.post(
         "/webhooks/woocommerce",
         content=body,

@@ -192,3 +192,23 @@ def test_a_record_that_is_not_a_cloudevent_has_no_identity(value: bytes | None) 
 
 def test_a_record_nested_beyond_reason_has_no_identity() -> None:
     assert identity_in(b"[" * 100_000) is None
+
+
+def test_past_its_bound_the_memory_forgets_the_oldest_first(clock: Clock) -> None:
+    seen = SeenEvents(WINDOW, clock, max_entries=3)
+    for key in ("a", "b", "c"):
+        seen.add(key)
+        clock.now += 1
+    seen.add("a")  # seen again: now the newest
+    seen.add("d")
+    assert len(seen) == 3
+    assert "b" not in seen  # the oldest went, though still within the window
+    assert {"a", "c", "d"} <= {k for k in "abcd" if k in seen}
+
+
+def test_a_bounded_memory_never_holds_more_however_many_arrive(clock: Clock) -> None:
+    seen = SeenEvents(WINDOW, clock, max_entries=100)
+    for n in range(10_000):
+        seen.add(str(n))
+    assert len(seen) == 100
+    assert "9999" in seen and "9900" in seen and "9899" not in seen

@@ -44,9 +44,11 @@ def test_a_child_process_environment_rebuilds_the_same_settings(
         push_allow_sandbox=True,
         sendgrid_api_key=SecretStr("SG.x"),
         push_allowed_origins=("https://push.example",),
-        shopify_secrets={"a.myshopify.com": [SecretStr("new"), SecretStr("old")]},
-        woocommerce_secrets={"https://woo.example": [SecretStr("w")]},
-        events_tokens=[SecretStr("t1")],
+        shopify_secrets={
+            "a.myshopify.com": [SecretStr("new-shopify-secret"), SecretStr("old-shopify-secret")]
+        },
+        woocommerce_secrets={"https://woo.example": [SecretStr("woocommerce-secret")]},
+        events_tokens=[SecretStr("events-token-0001")],
         dedupe_window_h=1.5,
     )
     for name, value in settings_env(original).items():
@@ -57,3 +59,29 @@ def test_a_child_process_environment_rebuilds_the_same_settings(
 def test_the_environment_prefix_is_aftercart(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AFTERCART_TOPIC_PREFIX", "myshop")
     assert Settings().topic_prefix == "myshop"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AFTERCART_SHOPIFY_SECRETS", '{"a.myshopify.com": ["long-enough-secret-1", "short"]}'),
+        ("AFTERCART_WOOCOMMERCE_SECRETS", '{"https://woo.example": [""]}'),
+        ("AFTERCART_EVENTS_TOKENS", '["                    "]'),
+        ("AFTERCART_API_TOKENS", '["token"]'),
+        ("AFTERCART_PUSH_SIGNUP_SECRET", "fifteen-chars!!"),
+        ("AFTERCART_UNSUBSCRIBE_SECRET", ""),
+    ],
+)
+def test_a_short_or_empty_secret_stops_start_up_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=f"{variable}: every secret and token must be at least 16"):
+        Settings()
+
+
+def test_secrets_of_sixteen_characters_or_more_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERCART_EVENTS_TOKENS", '["sixteen-chars-ok"]')
+    monkeypatch.setenv("AFTERCART_UNSUBSCRIBE_SECRET", "x" * 16)
+    settings = Settings()
+    assert [t.get_secret_value() for t in settings.events_tokens] == ["sixteen-chars-ok"]
