@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runtime.settings import Settings
+from runtime.unsubscribe import secrets_of
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def openings(settings: Settings) -> list[Opening]:
         _opening(
             "unsubscribe",
             "/unsubscribe",
-            int(settings.unsubscribe_secret is not None),
+            int(bool(secrets_of(settings))),
             "signing secret",
             "UNSUBSCRIBE_SECRET",
         ),

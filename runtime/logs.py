@@ -10,7 +10,6 @@ quoting the recipient is masked like our own words.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -18,32 +17,12 @@ from typing import Literal
 
 import orjson
 
+from schemas.masking import mask
+
 LogFormat = Literal["text", "json"]
 # What a log line may say about the one message it is about: passed as `extra=`, or put on
 # it by MessageIds.
 IDS = ("event_id", "notification_id", "customer_id")
-
-EMAIL = re.compile(r"(?<![\w.%+-])([\w%+-])[\w.%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-PHONE = re.compile(r"(?<![\w+])\+([1-9]\d{6,14})(?!\d)")
-
-
-def _masked_phone(match: re.Match[str]) -> str:
-    digits = match.group(1)
-    # Up to the first five digits (country and area) and the last three stay; never fewer
-    # than four are hidden.
-    keep = max(1, min(5, len(digits) - 7))
-    return f"+{digits[:keep]}****{digits[-3:]}"
-
-
-def mask(text: str) -> str:
-    """The text with each email address cut to its first letter and domain (a***@example.com)
-    and each E.164 number to its prefix and last three digits (+35840****567)."""
-    if "@" in text:
-        text = EMAIL.sub(r"\1***@\2", text)
-    if "+" in text:
-        text = PHONE.sub(_masked_phone, text)
-    return text
-
 
 # The ids of the message the running task handles (`log_about`). A channel worker handles
 # each message in a task of its own, so what one sets is seen by no other.

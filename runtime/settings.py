@@ -130,6 +130,15 @@ class Settings(BaseSettings):
     sendgrid_webhook_public_key: str | None = None
     # A signed SendGrid event post older (or further ahead) than this is refused as a replay.
     receipts_max_age_s: float = Field(default=600.0, gt=0)
+    # Trust: which secrets sign what, and when the sandbox's public credentials are believed.
+    # POST /receipts/twilio without real Twilio credentials (account SID and auth token) answers
+    # 401, unless this is set: then it checks callbacks with the sandbox's public token. Only
+    # for a stack that runs the sandbox (aftercart up and demo set it); anyone can sign with
+    # that token, so anyone could switch a customer's texts off with a forged STOP.
+    receipts_accept_sandbox: bool = False
+    # Further unsubscribe secrets, newest first, after unsubscribe_secret when that is set:
+    # links are signed with the newest and accepted under any listed (rotation).
+    unsubscribe_secrets: list[SecretStr] = Field(default_factory=list)
 
     # Gateway: shop webhooks and CloudEvents in (aftercart gateway)
     gateway_host: str = "127.0.0.1"

@@ -6,8 +6,8 @@ import base64
 import binascii
 import json
 import math
-import random
 import re
+import secrets
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -110,7 +110,7 @@ def new_message(account_sid: str, form: dict[str, Any]) -> SentSms:
     """A new Message, created now, from a create's form."""
     return SentSms(
         account_sid=account_sid,
-        sid="SM" + random.randbytes(16).hex(),  # unique is enough: see outbox.new_message_id
+        sid="SM" + secrets.token_hex(16),  # not guessable: see outbox.new_message_id
         date_created=_rfc2822_now(),
         to=form.get("To"),
         from_=form.get("From"),

@@ -1,4 +1,9 @@
-"""What lands on the dead-letter topic: the reason, where it came from, and the original bytes."""
+"""What lands on the dead-letter topic: the reason, where it came from, and the original bytes.
+
+The reason and each attempt's error are the provider's words, which may quote the recipient:
+they are kept masked and capped (kept_error), in whatever built the record. The original
+message, which a redrive needs whole, is kept as it was.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,23 @@ import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from pydantic import field_validator
+
 from schemas.common import Contract
+from schemas.masking import mask
+
+# A provider's error text is kept up to this many characters: enough to act on, and a dead
+# letter stays small however much a provider says.
+MAX_ERROR_CHARS = 1000
+
+
+def kept_error(text: str) -> str:
+    """A provider's words as a dead letter keeps them: addresses masked, at most
+    MAX_ERROR_CHARS characters (the cut marked with an ellipsis)."""
+    masked = mask(text)
+    if len(masked) <= MAX_ERROR_CHARS:
+        return masked
+    return masked[: MAX_ERROR_CHARS - 1] + "\u2026"
 
 
 class Attempt(Contract):
@@ -17,6 +38,11 @@ class Attempt(Contract):
     error: str
     kind: str
     code: str | None = None
+
+    @field_validator("error")
+    @classmethod
+    def _kept(cls, value: str) -> str:
+        return kept_error(value)
 
 
 class DeadLetter(Contract):
@@ -31,6 +57,11 @@ class DeadLetter(Contract):
     original_b64: str
     attempts: tuple[Attempt, ...] = ()
     failed_at: datetime
+
+    @field_validator("reason")
+    @classmethod
+    def _kept(cls, value: str) -> str:
+        return kept_error(value)
 
     def original(self) -> bytes:
         """The original message bytes."""

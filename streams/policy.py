@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import partial
 
 from runtime.settings import Settings
-from runtime.unsubscribe import link
+from runtime.unsubscribe import link, secrets_of
 from streams.loyalty import Loyalty
 from streams.timing import QuietHours
 
@@ -60,7 +60,7 @@ def loyalty_from(settings: Settings) -> Loyalty:
 
 
 def _unsubscribe_links(settings: Settings) -> Callable[[str], str] | None:
-    if settings.unsubscribe_secret is None:
+    secrets = secrets_of(settings)
+    if not secrets:
         return None
-    secret = settings.unsubscribe_secret.get_secret_value().encode()
-    return partial(link, settings.public_url, secret)
+    return partial(link, settings.public_url, secrets[0])

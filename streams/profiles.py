@@ -135,12 +135,13 @@ def apply_contact_failed(
     STOP by SMS switches SMS off (order news and marketing). A number that cannot take texts is
     flagged and dropped; an expired push subscription is removed; a bounced address, or one
     whose owner reported spam, is not mailed again (a new address from the shop is used). A
-    complaint also switches marketing email off. News about a contact the profile no longer
-    holds changes nothing.
+    complaint also switches marketing email off. News about a contact the profile does not
+    hold (any more) changes nothing: a STOP counts only from the number the profile texts now,
+    so a receipt about another number (an old one, or a forged one) switches nothing off.
     """
     merged = dict(profile or new_profile(data.customer_id))
     said = {key: dict(value) for key, value in (prefs or {}).items()}
-    if data.action == "opted_out":
+    if data.action == "opted_out" and holds(merged, data.channel, data.address):
         for category in ("transactional", "marketing"):
             said[category] = {**said.get(category, {}), data.channel: False}
     elif data.action == "invalid" and merged.get("phone") == data.address:
@@ -154,6 +155,13 @@ def apply_contact_failed(
         if data.action == "complained":
             said["marketing"] = {**said.get("marketing", {}), "email": False}
     return merged, said
+
+
+def holds(profile: Profile, channel: str, address: str) -> bool:
+    """Whether `address` is the profile's current contact point on `channel`."""
+    if channel == "push":
+        return any(s["endpoint"] == address for s in profile.get("push_subscriptions", []))
+    return profile.get("phone" if channel == "sms" else "email") == address
 
 
 def _set_phone(merged: Profile, raw: str, country: str | None) -> None:

@@ -4,6 +4,12 @@ The agent keeps two things per customer, each in its own table: the profile (con
 orders and loyalty: streams/profiles.py, streams/purchases.py) and the preferences the customer
 or the shop's consent fields stated. Given both as known and one event, `state_changes` says
 which of them to store again, and what; it reads and writes no table.
+
+An event that counts (an order placed, refunded or cancelled) is counted once per event id:
+the profile remembers the ids of the last COUNTED such events it counted (`counted_events`).
+Publishing can repeat events (a Kafka timeout after part of a batch went out, then the shop's
+retry of the whole batch); the purchase folds recognise their own orders and refunds too, and
+the ids catch a repeat whatever the fold.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from streams.profiles import (
 )
 from streams.purchases import apply_cancellation, apply_order, apply_refund
 
+COUNTED = 64  # ids kept per customer: far more than one retried batch holds for one customer
+
 
 @dataclass(frozen=True)
 class Changes:
@@ -64,8 +72,24 @@ def state_changes(
     if isinstance(data, ContactFailed):
         updated, said = apply_contact_failed(profile, prefs, data)
         return Changes(updated, _if_new(said, prefs))
+    counts = isinstance(data, OrderPlaced | OrderRefunded | OrderCancelled)
+    if counts and already_counted(profile, event.id):
+        return Changes()
     updated = _profile_after(profile, event, data, loyalty)
-    return Changes(None if updated is profile else updated)
+    if updated is profile or updated is None:
+        return Changes()
+    return Changes(remember_counted(updated, event.id) if counts else updated)
+
+
+def already_counted(profile: Profile | None, event_id: str) -> bool:
+    """Whether the profile counted the event with this id (among the last COUNTED)."""
+    return profile is not None and event_id in profile.get("counted_events", ())
+
+
+def remember_counted(profile: Profile, event_id: str) -> Profile:
+    """The profile that remembers it counted `event_id`: the newest COUNTED ids are kept."""
+    seen = [i for i in profile.get("counted_events", []) if i != event_id]
+    return {**profile, "counted_events": [*seen, event_id][-COUNTED:]}
 
 
 def _profile_after(

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from aftercart.stack import Stack
 
     stop_on_signals()
-    settings = settings.model_copy(update={"push_allow_sandbox": True})
+    settings = settings.model_copy(
+        update={"push_allow_sandbox": True, "receipts_accept_sandbox": True}
+    )
     with Stack(settings, settings.data_dir / "up") as stack:
         stack.start()
         lines = stack.urls()

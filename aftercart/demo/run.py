@@ -48,6 +48,7 @@ def demo_settings(settings: Settings) -> Settings:
             "gateway_port": gateway,
             **free_metrics_ports(),
             "push_allow_sandbox": True,
+            "receipts_accept_sandbox": True,
             # The sandbox's number stands in for a short code (100 segments a second); a real
             # long code sends 1, the default.
             "sms_segments_per_s": 100.0,

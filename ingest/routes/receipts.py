@@ -1,5 +1,9 @@
 """POST /receipts/sendgrid and /receipts/twilio: the providers' delivery receipts, each
-checked the provider's way and mapped by ingest/receipts.py onto the receipts topic."""
+checked the provider's way and mapped by ingest/receipts.py onto the receipts topic.
+
+A Twilio callback is believed only under the account's own auth token. The sandbox's token is
+public, so it is used only when AFTERCART_RECEIPTS_ACCEPT_SANDBOX says the sandbox is what
+sends the texts (aftercart up and demo): never as a fallback, or anyone could forge a STOP."""
 
 from __future__ import annotations
 
@@ -9,7 +13,20 @@ from ingest import receipts
 from ingest.accept import Intake
 from ingest.routes import Clock
 from ingest.web import Answer, Problem, Request
-from runtime.settings import Settings
+from runtime.settings import SANDBOX_TWILIO_TOKEN, Settings
+
+TWILIO_UNSET = (
+    "set AFTERCART_TWILIO_ACCOUNT_SID and AFTERCART_TWILIO_AUTH_TOKEN "
+    "(or AFTERCART_RECEIPTS_ACCEPT_SANDBOX=true where the sandbox sends the texts)"
+)
+
+
+def twilio_token(settings: Settings) -> str | None:
+    """The token Twilio's callbacks are signed with: the account's, or the sandbox's public one
+    only when the settings say the sandbox sends the texts; None: no callback is believed."""
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        return settings.twilio_auth_token.get_secret_value()
+    return SANDBOX_TWILIO_TOKEN if settings.receipts_accept_sandbox else None
 
 
 class DeliveryReceipts:
@@ -19,7 +36,7 @@ class DeliveryReceipts:
         key = settings.sendgrid_webhook_public_key
         self.sendgrid_key = receipts.load_public_key(key) if key else None
         self.max_age_s = settings.receipts_max_age_s
-        self.twilio_token = settings.twilio_credentials[1].get_secret_value()
+        self.twilio_token = twilio_token(settings)
         self.public_url = settings.public_url.rstrip("/")
         self.intake = intake
         self.clock = clock
@@ -48,6 +65,8 @@ class DeliveryReceipts:
         url = f"{self.public_url}{request.path}{'?' if query else ''}{query}"
         params = receipts.parse_form(request.body)
         signature = request.headers.get("x-twilio-signature")
+        if self.twilio_token is None:
+            raise Problem(401, f"Twilio is not configured: {TWILIO_UNSET}")
         if not receipts.twilio_signed(url, params, signature, self.twilio_token):
             raise Problem(401, f"signature missing or wrong for {url} (X-Twilio-Signature)")
         try:

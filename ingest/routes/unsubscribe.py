@@ -17,8 +17,7 @@ class Unsubscribe:
     """Turns a customer's marketing email off; 404 everywhere when no secret is configured."""
 
     def __init__(self, settings: Settings, intake: Intake, clock: Clock) -> None:
-        secret = settings.unsubscribe_secret
-        self.secret = secret.get_secret_value().encode() if secret else None
+        self.secrets = unsubscribe.secrets_of(settings)
         self.shop = settings.brand.name
         self.source = settings.public_url.rstrip("/")
         self.intake = intake
@@ -45,10 +44,10 @@ class Unsubscribe:
         return Answer(200, {}, html=pages.done(self.shop))
 
     def _customer(self, request: Request) -> str:
-        if self.secret is None:
+        if not self.secrets:
             raise Problem(404, "one-click unsubscribe is not configured")
         token = dict(parse_form(request.query)).get("t", "")
         try:
-            return unsubscribe.customer_of(self.secret, token)
+            return unsubscribe.customer_of(self.secrets, token)
         except ValueError as exc:
             raise Problem(400, str(exc)) from None

@@ -16,6 +16,7 @@ from support_api import API_TOKEN, api_get, api_told, twilio_status
 
 from aftercart.stack import Stack
 from bench.measure import wait_until
+from broker.reading import read_topic
 from ingest.publisher import EventPublisher
 from operate.explain import as_json
 from operate.sources import read_story
@@ -30,7 +31,11 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """Sandbox and every pipeline worker, on their own topics of the session's broker."""
     data_dir = tmp_path_factory.mktemp("pipeline")
     settings = stack_settings(
-        kafka_bootstrap, data_dir, push_allow_sandbox=True, api_tokens=[SecretStr(API_TOKEN)]
+        kafka_bootstrap,
+        data_dir,
+        push_allow_sandbox=True,
+        receipts_accept_sandbox=True,
+        api_tokens=[SecretStr(API_TOKEN)],
     )
     with Stack(settings, Path(settings.data_dir), own_broker=False) as running:
         running.start()
@@ -270,3 +275,23 @@ def test_a_consenting_customer_is_shown_what_others_bought_with_it(
     assert "Customers who bought this also bought" in mine
     assert mine.index("Sencha tea") < mine.index("Tea spoon")
     assert "Sencha tea" not in theirs and "also bought" not in theirs
+
+
+def test_an_order_published_twice_is_counted_once(stack: Stack, sandbox: SandboxClient) -> None:
+    # Given a customer's order published twice (a Kafka timeout, then the shop's retry)
+    first = placed("ville")
+    publish(stack, *customer("ville", "email", sandbox=sandbox), first, first)
+    arrivals(sandbox, {notification_id(first.id, "email", "order.placed")})
+    # When she orders again
+    second = order_placed("ville", "o-ville-2", "#1002", total="9.90", sku="B")
+    publish(stack, second)
+    wanted = notification_id(second.id, "email", "order.placed")
+    arrivals(sandbox, {wanted})
+    # Then her second confirmation knows her as a customer of two orders, not three
+    [request] = [
+        json.loads(r.value)
+        for r in read_topic(stack.settings.kafka_bootstrap, stack.topics.notify("email"))
+        if json.loads(r.value).get("notification_id") == wanted
+    ]
+    assert request["data"]["customer"]["order_count"] == 2
+    assert request["data"]["customer"]["first_time_buyer"] is False

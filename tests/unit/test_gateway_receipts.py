@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from ingest.accept import Intake
 from ingest.gateway import create_gateway
 from ingest.receipts import twilio_signature
-from runtime.settings import Settings
+from runtime.settings import SANDBOX_TWILIO_TOKEN, Settings
 from schemas.codec import decode_event
 from schemas.receipt import DeliveryReceipt
 
@@ -293,3 +293,28 @@ async def test_no_signed_twilio_callback_makes_the_gateway_fail(
 ) -> None:
     answer = await twilio(receipts_client, form, query=query)
     assert answer.status_code in {200, 400}
+
+
+@pytest.mark.parametrize("accept_sandbox", [False, True])
+async def test_without_twilio_credentials_only_a_sandbox_stack_believes_the_sandbox_token(
+    intake: Intake, kafka: FakeKafka, accept_sandbox: bool
+) -> None:
+    # Given a gateway with no Twilio account (the sandbox's token is public)
+    settings = Settings(public_url=PUBLIC_URL, receipts_accept_sandbox=accept_sandbox)
+    form = twilio_form("undelivered", "21610")
+    async with connect(create_gateway(settings, intake, clock=lambda: RECEIPT_TIME)) as client:
+        # When a STOP signed with the sandbox's token arrives
+        answer = await twilio(client, form, token=SANDBOX_TWILIO_TOKEN)
+    # Then only a stack that runs the sandbox believes it; anywhere else nobody can forge one
+    assert answer.status_code == (200 if accept_sandbox else 401)
+    assert len(kafka.on(TOPICS.events)) == (1 if accept_sandbox else 0)
+    if not accept_sandbox:
+        assert "AFTERCART_TWILIO_AUTH_TOKEN" in answer.json()["error"]
+
+
+async def test_with_twilio_credentials_the_sandbox_token_is_refused(
+    receipts_client: Client, kafka: FakeKafka
+) -> None:
+    form = twilio_form("undelivered", "21610")
+    answer = await twilio(receipts_client, form, token=SANDBOX_TWILIO_TOKEN)
+    assert answer.status_code == 401 and kafka.on(TOPICS.events) == []

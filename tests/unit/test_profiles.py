@@ -238,10 +238,23 @@ def failed(action: str, channel: str, address: str) -> ContactFailed:
 
 
 def test_a_stop_by_sms_switches_sms_off_for_everything() -> None:
+    profile = {"customer_id": "c1", "phone": "+358401234567"}
     _, prefs = apply_contact_failed(
-        None, {"transactional": {"sms": True}}, failed("opted_out", "sms", "+358401234567")
+        profile, {"transactional": {"sms": True}}, failed("opted_out", "sms", "+358401234567")
     )
     assert prefs == {"transactional": {"sms": False}, "marketing": {"sms": False}}
+
+
+def test_a_stop_from_another_number_than_the_customers_switches_nothing_off() -> None:
+    # Given a customer texted at one number, who chose order news by SMS
+    profile = {"customer_id": "c1", "phone": "+358401234567"}
+    prefs = {"transactional": {"sms": True}}
+    # When a STOP arrives naming another number (an old one, or a forged receipt), or the
+    # customer has no number at all
+    for known, address in [(profile, "+358409999999"), (None, "+358401234567")]:
+        _, said = apply_contact_failed(known, prefs, failed("opted_out", "sms", address))
+        # Then SMS stays on
+        assert said == prefs
 
 
 def test_contact_points_that_failed_are_not_used_again_until_the_shop_gives_new_ones() -> None:

@@ -15,7 +15,7 @@ from schemas.codec import new_event
 from schemas.events import CloudEvent
 from streams.loyalty import Loyalty
 from streams.profiles import Preferences, Profile
-from streams.state import Changes, state_changes
+from streams.state import COUNTED, Changes, remember_counted, state_changes
 
 LOYALTY = Loyalty(points_per_unit=1, tiers={"bronze": 0, "silver": 500})
 PLACED_AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -196,3 +196,49 @@ def test_order_news_read_twice_changes_nothing_the_second_time(
         profile = once
     # And the balance is never negative
     assert profile is not None and profile["loyalty_points"] >= 0
+
+
+def _story() -> list[CloudEvent]:
+    """Two orders, a refund of the first, the second cancelled: each with its own id."""
+    second = {**ORDER, "order_id": "o2", "order_number": "#1002"}
+    return [
+        placed(),
+        event("order.placed", **second, currency="EUR", total="20.00", items=[ITEM]),
+        event("order.refunded", **ORDER, currency="EUR", amount="12.30"),
+        event("order.cancelled", **second),
+    ]
+
+
+def _fold(events: list[CloudEvent]) -> Profile:
+    profile: Profile | None = None
+    for each in events:
+        profile = state_changes(profile, None, each, LOYALTY).profile or profile
+    assert profile is not None
+    return profile
+
+
+@given(repeats=st.lists(st.integers(0, 3), max_size=8))
+def test_events_published_again_are_counted_once(repeats: list[int]) -> None:
+    # Given a customer's story, and the same story with some events published again later
+    # (a Kafka timeout after part of a batch, then the shop's retry of the whole batch)
+    story = _story()
+    repeated = [*story, *(story[i] for i in repeats)]
+    # Then orders, spend and points are what the story without the repeats made them
+    once, twice = _fold(story), _fold(repeated)
+    for key in ("order_count", "lifetime_spend", "loyalty_points", "recent_orders"):
+        assert twice[key] == once[key]
+    assert once["order_count"] == 1 and once["loyalty_points"] == 40
+
+
+def test_an_event_counted_is_not_counted_again_and_the_memory_is_bounded() -> None:
+    first = placed()
+    profile = state_changes(None, None, first, LOYALTY).profile
+    assert profile is not None and profile["counted_events"] == [first.id]
+    # The same event again changes nothing, whatever the order fold would say
+    forgetful = {**profile, "recent_orders": []}
+    assert state_changes(forgetful, None, first, LOYALTY) == Changes()
+    # Only the newest COUNTED ids are kept
+    for n in range(COUNTED + 5):
+        profile = remember_counted(profile, f"e{n}")
+    assert len(profile["counted_events"]) == COUNTED
+    assert profile["counted_events"][-1] == f"e{COUNTED + 4}"

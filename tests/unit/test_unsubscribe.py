@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 
@@ -16,7 +19,7 @@ from channels.sendgrid_email import mail_body
 from ingest.accept import Intake
 from ingest.dedupe import SeenEvents
 from ingest.gateway import create_gateway
-from runtime import unsubscribe
+from runtime import signing, unsubscribe
 from runtime.settings import Settings
 from schemas.codec import decode_event, new_event
 from streams.handle import Context, on_wake
@@ -27,12 +30,51 @@ SECRET = b"unsubscribe-secret"
 
 def test_a_link_names_its_customer_and_nothing_forged_passes() -> None:
     token = unsubscribe.token(SECRET, "shop.example/customers/7")
-    assert unsubscribe.customer_of(SECRET, token) == "shop.example/customers/7"
+    assert unsubscribe.customer_of([SECRET], token) == "shop.example/customers/7"
     who, _, signature = token.partition(".")
     forged = unsubscribe.token(b"another secret", "shop.example/customers/8")
     for bad in (forged, f"{who}.", f"{forged.partition('.')[0]}.{signature}", "x", ""):
         with pytest.raises(ValueError):
-            unsubscribe.customer_of(SECRET, bad)
+            unsubscribe.customer_of([SECRET], bad)
+
+
+def test_links_signed_with_an_older_secret_still_work_after_a_rotation() -> None:
+    # Given a link mailed under the old secret, and a new one added before it
+    old_link = unsubscribe.token(b"old secret", "c7")
+    settings = Settings(
+        unsubscribe_secret=SecretStr("new secret"), unsubscribe_secrets=[SecretStr("old secret")]
+    )
+    secrets = unsubscribe.secrets_of(settings)
+    # Then new links are signed with the new one, and both are honoured
+    assert secrets == (b"new secret", b"old secret")
+    assert unsubscribe.customer_of(secrets, old_link) == "c7"
+    assert unsubscribe.customer_of(secrets, unsubscribe.token(secrets[0], "c8")) == "c8"
+    # And once the old secret is dropped, its links are not
+    with pytest.raises(ValueError):
+        unsubscribe.customer_of(secrets[:1], old_link)
+
+
+def test_the_secrets_list_alone_configures_unsubscribe() -> None:
+    settings = Settings(unsubscribe_secrets=[SecretStr("a"), SecretStr("b")])
+    assert unsubscribe.secrets_of(settings) == (b"a", b"b")
+    assert unsubscribe.secrets_of(Settings()) == ()
+
+
+def test_a_token_signed_for_another_purpose_does_not_unsubscribe() -> None:
+    other = signing.sign("preferences", "c7", SECRET)
+    with pytest.raises(ValueError):
+        unsubscribe.customer_of([SECRET], other)
+    # nor dressed up as a link from before tokens named their purpose
+    payload = base64.urlsafe_b64encode(b"preferences\0c7").rstrip(b"=").decode()
+    with pytest.raises(ValueError):
+        unsubscribe.customer_of([SECRET], f"{payload}.{other.partition('.')[2]}")
+
+
+def test_links_mailed_before_tokens_named_their_purpose_still_work() -> None:
+    who = b"shop.example/customers/7"
+    mac = hmac.new(SECRET, who, hashlib.sha256).digest()
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+    assert unsubscribe.customer_of([SECRET], f"{b64(who)}.{b64(mac)}") == who.decode()
 
 
 def test_marketing_emails_carry_the_link_and_the_list_unsubscribe_headers() -> None:
