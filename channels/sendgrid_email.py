@@ -53,6 +53,9 @@ def mail_body(message: EmailMessage, sender: From) -> bytes:
         if message.customer_id:  # the setter appends: receipts name the customer too
             mail.custom_arg = CustomArg("customer_id", message.customer_id)
         mail.header = Header(NOTIFICATION_HEADER, message.notification_id)
+        # Not one of the headers mail/send reserves (its OpenAPI document lists them): a mail
+        # sent again after a crash carries the same Message-ID as the first.
+        mail.header = Header("Message-ID", message.message_id(sender.email))
         if message.unsubscribe_url:  # one click in the mail client, RFC 8058
             mail.header = Header("List-Unsubscribe", f"<{message.unsubscribe_url}>")
             mail.header = Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")

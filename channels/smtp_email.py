@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 
 import aiosmtplib
 
@@ -34,7 +33,7 @@ def mime_message(message: EmailMessage, sender: str, sender_name: str) -> MimeMe
     mime["From"] = formataddr((sender_name, sender))
     mime["To"] = formataddr((message.to_name or "", message.to))
     mime["Subject"] = message.subject
-    mime["Message-ID"] = make_msgid(domain=Address(addr_spec=sender).domain or None)
+    mime["Message-ID"] = message.message_id(sender)  # the same for a second send
     mime[NOTIFICATION_HEADER] = message.notification_id
     if message.unsubscribe_url:  # one click in the mail client, RFC 8058
         mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"

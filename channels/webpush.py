@@ -225,6 +225,9 @@ class WebPush:
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
             "Urgency": "normal",
+            # A second send of this notification (its answer lost to a crash) replaces the
+            # first while the browser has not fetched it yet.
+            "Topic": message.topic,
             "Authorization": authorization,
         }
         try:

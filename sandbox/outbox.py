@@ -18,7 +18,7 @@ STATUSES = ("accepted", "rejected", "faulted")  # faulted: an injected fault ans
 # What GET /outbox serves of each entry (all, or those named in ?fields=).
 FIELDS = (
     "seq", "channel", "status", "recipient", "label", "notification_id", "subject", "text",
-    "payload", "error", "provider_id", "received_at", "received_at_ms",
+    "payload", "error", "provider_id", "received_at", "received_at_ms", "topic",
 )  # fmt: skip
 
 
@@ -49,6 +49,7 @@ class OutboxEntry:
     error: str | None = None
     provider_id: str | None = None  # X-Message-Id, Message sid or push message id
     label: str | None = None  # the push subscriber's label
+    topic: str | None = None  # a push's Topic header (RFC 8030 section 5.4)
     # What the provider keeps of an accepted message for its lookup routes (SendGrid's Email
     # Activity, Twilio's Messages list); not one of FIELDS, so GET /outbox never serves it.
     kept: Any = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +15,8 @@ from sandbox.state import STATE, SandboxState
 
 # RFC 8030 section 7.2: push services must take at least 4096 bytes; real ones stop there.
 MAX_BODY = 4096
+# RFC 8030 section 5.4: at most 32 characters of the URL- and filename-safe base64 alphabet.
+TOPIC = re.compile(r"[A-Za-z0-9_-]{1,32}")
 ERRORS_URL = "https://mozilla-services.github.io/autopush-rs/errors.html"
 _REASONS = {
     400: "Bad Request",
@@ -87,7 +90,7 @@ async def push_message(request: web.Request) -> web.StreamResponse:
         return refusal
     assert subscriber is not None  # _refusal answers 410 for unknown subscribers
     message_id = new_message_id()
-    _deliver(state, subscriber, body, message_id)
+    _deliver(state, subscriber, body, message_id, request.headers.get("Topic"))
     location = f"{state.base_url}/push/{subscriber_id}/messages/{message_id}"
     return web.Response(status=201, headers={"Location": location, "TTL": request.headers["TTL"]})
 
@@ -113,16 +116,24 @@ def _refusal(
         return _error(403, 109, "the VAPID key is not the subscription's applicationServerKey")
     if len(body) > MAX_BODY:
         return _error(413, 104, f"body of {len(body)} bytes exceeds {MAX_BODY}")
+    topic = request.headers.get("Topic")
+    if topic is not None and not TOPIC.fullmatch(topic):
+        return _error(400, None, "Topic must be at most 32 characters of base64url")
     return None
 
 
-def _deliver(state: SandboxState, subscriber: Subscriber, body: bytes, message_id: str) -> None:
+def _deliver(
+    state: SandboxState, subscriber: Subscriber, body: bytes, message_id: str, topic: str | None
+) -> None:
     # The push service has accepted the message; what follows happens in the browser, which drops
-    # what it cannot decrypt without telling the sender (so the sender still sees 201).
+    # what it cannot decrypt without telling the sender (so the sender still sees 201). The
+    # browser is always online here, so no message waits that a later one of its topic could
+    # replace: the topic is recorded, and a second arrival shows as a second entry.
     fields: dict[str, Any] = {
         "recipient": subscriber.id,
         "label": subscriber.label,
         "provider_id": message_id,
+        "topic": topic,
     }
     try:
         plaintext = subscriber.decrypt(body) if body else b""

@@ -7,7 +7,8 @@
 // A push carries the JSON the push worker renders (channels/render.py): notification_id,
 // title, body, url and tag. The tag is the order (or checkout) the message is about, so news of
 // an order replaces the earlier notification of it instead of piling up; without one, the
-// notification id. A click opens the url.
+// notification id. A second arrival of the same notification replaces it without alerting
+// again. A click opens the url.
 "use strict";
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -24,16 +25,25 @@ function readPayload(data) {
 }
 
 self.addEventListener("push", (event) => {
-  const payload = readPayload(event.data);
-  const tag = payload.tag || payload.notification_id || "";
+  event.waitUntil(show(readPayload(event.data)));
+});
+
+// The same notification can arrive twice (the push worker, killed after the push service took
+// it but before it wrote that down, sends it again): it carries the same tag, so it replaces the
+// first, and silently. Later news of the order replaces it too, and alerts again (renotify).
+async function show(payload) {
+  const id = payload.notification_id || "";
+  const tag = payload.tag || id;
+  const shown = tag ? await self.registration.getNotifications({ tag: tag }) : [];
+  const again = shown.some((n) => n.data && n.data.notification_id === id);
   const options = {
     body: payload.body || "",
     tag: tag,
-    renotify: Boolean(tag),
-    data: { url: payload.url || "", notification_id: payload.notification_id || "" },
+    renotify: shown.length > 0 && !again,
+    data: { url: payload.url || "", notification_id: id },
   };
-  event.waitUntil(self.registration.showNotification(payload.title || "", options));
-});
+  return self.registration.showNotification(payload.title || "", options);
+}
 
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();

@@ -216,4 +216,16 @@ def test_a_shop_page_signs_chromium_up_and_its_service_worker_shows_the_order_ne
             }
         ]
         assert "#4242" in payload["title"] + payload["body"]
+        # When the same push arrives a second time (sent again after a worker crash), and
+        # then news of another order
+        cdp.send("ServiceWorker.deliverPushMessage", message)
+        other = {**payload, "notification_id": "n-other", "tag": "o-other"}
+        cdp.send("ServiceWorker.deliverPushMessage", {**message, "data": json.dumps(other)})
+        page.wait_for_function(f"({SHOWN})().then((shown) => shown.length > 1)", timeout=10_000)
+        # Then the second arrival replaced the first: one notification of the order
+        shown = page.evaluate(SHOWN)
+        assert sorted((n["tag"], n["notification_id"]) for n in shown) == [
+            ("o-browser", nid),
+            ("o-other", "n-other"),
+        ]
         browser.close()

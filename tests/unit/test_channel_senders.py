@@ -114,7 +114,8 @@ async def test_sendgrid_posts_the_sdk_body_and_returns_the_message_id(
     ]
     # Delivery receipts come back naming the message and its customer
     assert body["custom_args"] == {"notification_id": "n-1", "customer_id": "cust-7"}
-    assert body["headers"] == {NOTIFICATION_HEADER: "n-1"}
+    # and a second send of it after a crash carries the same Message-ID
+    assert body["headers"] == {NOTIFICATION_HEADER: "n-1", "Message-ID": "<n-1@shop.example>"}
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
 
 

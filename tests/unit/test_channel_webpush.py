@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -82,6 +83,27 @@ async def test_push_is_encrypted_signed_and_kept_for_its_ttl(
     assert headers["TTL"] == "600" and headers["Content-Encoding"] == "aes128gcm"
     assert Vapid.verify(headers["Authorization"])
     assert claims(headers["Authorization"])["aud"] == origin
+    assert headers["Topic"] == message.topic  # a second send of it replaces the first
+
+
+async def test_every_push_of_a_notification_carries_the_same_topic(
+    push_service: tuple[FakePushService, str],
+) -> None:
+    # given one notification sent twice (a crash lost the first answer) and another one
+    fake, origin = push_service
+    browser = Browser()
+    sender = WebPush(via(origin))
+    nid = "0b6f7a52-6c1e-5b8e-9f3a-2d4c1e8b7a90"
+    first = PushMessage(nid, browser.subscription(origin + "/push/1"), b'{"title":"hi"}', 600)
+    other = PushMessage(nid[:-1] + "1", first.subscription, b'{"title":"hi"}', 600)
+    # when
+    for message in (first, first, other):
+        await sender.send(message)
+    await sender.close()
+    # then both sends of the first share one RFC 8030 topic, and the other has its own
+    topics = [headers["Topic"] for headers, _ in fake.received]
+    assert topics[0] == topics[1] != topics[2]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,32}", t) for t in topics)
 
 
 @pytest.mark.parametrize(

@@ -199,3 +199,22 @@ def test_push_without_payload_is_accepted(sandbox: SandboxHandle, vapid: Vapid) 
     assert response.status_code == 201
     [entry] = sandbox.messages(channel="push")
     assert (entry["status"], entry["payload"]) == ("accepted", "")
+
+
+def test_the_topic_of_a_push_is_recorded(sandbox: SandboxHandle, vapid: Vapid) -> None:
+    subscription = sandbox.new_push_subscription()
+    headers = {**vapid.sign({**CLAIMS, "aud": sandbox.base_url}), "Topic": "C29vbWUtdG9waWM"}
+
+    assert send_with_headers(subscription, headers).status_code == 201
+    [entry] = sandbox.messages(channel="push")
+    assert (entry["status"], entry["topic"]) == ("accepted", "C29vbWUtdG9waWM")
+
+
+@pytest.mark.parametrize("topic", ["a" * 33, "not base64url!", "a=="])
+def test_a_topic_beyond_rfc_8030_is_400(sandbox: SandboxHandle, vapid: Vapid, topic: str) -> None:
+    subscription = sandbox.new_push_subscription()
+    headers = {**vapid.sign({**CLAIMS, "aud": sandbox.base_url}), "Topic": topic}
+
+    assert send_with_headers(subscription, headers).status_code == 400
+    [entry] = sandbox.messages(channel="push")
+    assert entry["status"] == "rejected" and "Topic" in entry["error"]

@@ -187,6 +187,7 @@ def test_mime_message_is_text_and_html_with_the_notification_header() -> None:
     assert mime[NOTIFICATION_HEADER] == "n-1"
     assert mime["To"] == '"Virtanen, Aino" <aino@example.fi>'
     assert mime["From"] == "Moomin Shop <orders@shop.example>"
+    assert mime["Message-ID"] == "<n-1@shop.example>"  # the same for a second send of it
     assert "List-Unsubscribe" not in mime
 
 
@@ -222,7 +223,27 @@ async def test_smtp_sender_delivers_to_the_sandbox_outbox() -> None:
     assert entry.status == "accepted" and entry.recipient == "aino@example.fi"
     assert entry.subject == "Your order" and entry.text == "text"
     assert entry.payload["provider"] == "smtp"
-    assert entry.provider_id == first.provider_id
+    assert entry.provider_id == first.provider_id == "<n-1@shop.example>"
+
+
+async def test_a_second_smtp_send_of_a_notification_carries_the_same_message_id() -> None:
+    # Given an SMTP server, and a worker that sends one notification twice (a crash lost the
+    # first answer: SMTP cannot be asked whether it took it)
+    outbox = Outbox()
+    [port] = free_ports(1)
+    server = await start_smtp_server(outbox, "127.0.0.1", port)
+    sender = SmtpEmail(smtp_settings(port))
+    try:
+        await sender.send(EMAIL)
+        await sender.send(EMAIL)
+        await sender.send(message(2))
+    finally:
+        await sender.close()
+        server.close()
+    # Then the receiving server sees both copies under one Message-ID, so it or the mail
+    # client can drop the second; another notification has its own
+    ids = [e.provider_id for e in outbox.messages(channel="email")]
+    assert ids == ["<n-1@shop.example>", "<n-1@shop.example>", "<n-2@shop.example>"]
 
 
 class Refuses:
