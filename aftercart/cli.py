@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 
 import uvloop
+from pydantic import ValidationError
 
 from aftercart.commands import COMMANDS
 from runtime.logs import use_log_format
@@ -53,7 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest and not command.passthrough:
         p.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "AFTERCART_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
+            said = str(error["msg"]).removeprefix("Value error, ")
+            print(
+                f"aftercart: {said if said.startswith(name) else f'{name}: {said}'}",
+                file=sys.stderr,
+            )
+        return 2
     configure_logging(settings)
     if command.service:
         # libuv's loop: the long-running services spend most of their time in socket I/O.

@@ -97,7 +97,8 @@ def test_a_kill_sends_no_email_or_sms_twice_and_a_second_push_shares_its_topic(
     publish(stack, *profiles, *orders)
     # When every channel worker is killed twice, at a random point of the delivery each time
     for share in (random.uniform(0.15, 0.4), random.uniform(0.5, 0.75)):
-        wait_until(lambda: delivered(sandbox) >= wanted * share, left(), "deliveries", stack.check)
+        goal = wanted * share
+        wait_until(lambda: delivered(sandbox) >= goal, left(), "deliveries", stack.check)  # noqa: B023
         kill_channel_workers(stack)
         stack.start_workers(CHANNELS, wait=False)
     # Then every notification arrives, and nothing more comes once the workers have caught up

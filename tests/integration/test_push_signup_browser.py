@@ -112,6 +112,9 @@ def stack(
         vapid_private_key=SecretStr(private),
         push_signup_secret=SecretStr(SECRET),
         push_signup_origins=(f"http://127.0.0.1:{shop_port}",),
+        # A real VAPID key: the workers refuse to send without the shop's name and address.
+        shop_name="Loopback Shop",
+        shop_url=f"http://127.0.0.1:{shop_port}",
     )
     with Stack(settings, Path(settings.data_dir), own_broker=False) as running:
         running.start(("streams", "push"))

@@ -68,3 +68,15 @@ def test_bench_refuses_a_bad_option_before_starting_anything() -> None:
     )
     assert result.returncode == 2
     assert "--only: invalid choice: 'everything'" in result.stderr
+
+
+def test_a_setting_that_cannot_work_is_one_line_naming_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFTERCART_EVENTS_TOKENS", '["short"]')
+    monkeypatch.setenv("AFTERCART_GATEWAY_PORT", "not a port")
+    assert main(["status"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("aftercart: AFTERCART_GATEWAY_PORT: ")
+    assert lines[1].startswith("aftercart: AFTERCART_EVENTS_TOKENS: every secret and token")
