@@ -40,13 +40,14 @@ def test_a_link_names_its_customer_and_nothing_forged_passes() -> None:
 
 def test_links_signed_with_an_older_secret_still_work_after_a_rotation() -> None:
     # Given a link mailed under the old secret, and a new one added before it
-    old_link = unsubscribe.token(b"old secret", "c7")
+    old_link = unsubscribe.token(b"old unsubscribe secret", "c7")
     settings = Settings(
-        unsubscribe_secret=SecretStr("new secret"), unsubscribe_secrets=[SecretStr("old secret")]
+        unsubscribe_secret=SecretStr("new unsubscribe secret"),
+        unsubscribe_secrets=[SecretStr("old unsubscribe secret")],
     )
     secrets = unsubscribe.secrets_of(settings)
     # Then new links are signed with the new one, and both are honoured
-    assert secrets == (b"new secret", b"old secret")
+    assert secrets == (b"new unsubscribe secret", b"old unsubscribe secret")
     assert unsubscribe.customer_of(secrets, old_link) == "c7"
     assert unsubscribe.customer_of(secrets, unsubscribe.token(secrets[0], "c8")) == "c8"
     # And once the old secret is dropped, its links are not
@@ -55,8 +56,16 @@ def test_links_signed_with_an_older_secret_still_work_after_a_rotation() -> None
 
 
 def test_the_secrets_list_alone_configures_unsubscribe() -> None:
-    settings = Settings(unsubscribe_secrets=[SecretStr("a"), SecretStr("b")])
-    assert unsubscribe.secrets_of(settings) == (b"a", b"b")
+    settings = Settings(
+        unsubscribe_secrets=[
+            SecretStr("first secret, long enough"),
+            SecretStr("second secret, long enough"),
+        ]
+    )
+    assert unsubscribe.secrets_of(settings) == (
+        b"first secret, long enough",
+        b"second secret, long enough",
+    )
     assert unsubscribe.secrets_of(Settings()) == ()
 
 
