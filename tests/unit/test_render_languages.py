@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_render import EVENTS, PERSONAL, request
 
-from channels.render import MAX_PUSH_PAYLOAD, TEMPLATES, TEXT_BLOCKS, Renderer, day, money
+from channels.formats import day, money
+from channels.render import MAX_PUSH_PAYLOAD, TEMPLATES, TEXT_BLOCKS, Renderer
 from channels.sms_segments import cost
 
 LANGUAGES = ("en", "fi", "ro", "lv", "hu", "ja")

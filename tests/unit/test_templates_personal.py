@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from test_render import EVENTS, PERSONAL, request
 
-from channels.render import Renderer, number, percent
+from channels.formats import number, percent
+from channels.render import Renderer
 
 LANGUAGES = ("en", "fi", "ro", "lv", "hu", "ja")
 # Where the offer and the suggestions belong; every other template leaves them out.
