@@ -2,9 +2,12 @@
 
 Both agents of a channel worker (channels/worker.py) share one Delivery: `handle` makes a
 request's first attempt, `handle_retry` a retry record's next one once it is due. A retriable
-failure becomes a retry record (schemas/retry.py) for the retry topic, until the attempts run
-out (channels/retry.py); then, or at once for a permanent failure, the request is
-dead-lettered with every attempt's failure.
+failure becomes a retry record (schemas/retry.py) for the retry topic, until the retry window
+is used up (channels/retry.py); then, or at once for a permanent failure, the request is
+dead-lettered with every attempt's failure. While the provider keeps failing, the channel's
+circuit breaker (channels/breaker.py) holds messages on the retry path unsent, one probing.
+A message past its useful life (channels/lifetime.py) is not attempted: it ends as expired in
+the ledger, neither sent nor dead-lettered.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from typing import Any
 import faust
 
 from channels.base import Sender
+from channels.breaker import CircuitBreaker
 from channels.checks import renderer_for
-from channels.errors import PermanentError, RetriableError
+from channels.errors import CircuitOpen, PermanentError, RetriableError
 from channels.feedback import contact_failure
 from channels.guard import SendGuard
-from channels.ledger import Ledger, is_sent, sending_since
+from channels.ledger import Entry, Ledger, is_sent, sending_since
+from channels.lifetime import expired
 from channels.limits import TokenBucket
 from channels.messages import Message, Receipt, SmsMessage
 from channels.pause import ChannelPause
@@ -58,8 +63,9 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class Outcome:
     """What became of one message: delivered (receipt), already delivered (skipped), to be
-    tried again (retry: the record for the retry topic), or kept on the dead-letter topic
-    (dead), with what the provider said about the contact point."""
+    tried again (retry: the record for the retry topic), kept on the dead-letter topic
+    (dead), or past its useful life unsent (expired), with what the provider said about the
+    contact point."""
 
     request: NotificationRequest | None = None
     receipt: Receipt | None = None
@@ -68,6 +74,7 @@ class Outcome:
     found: bool = False  # the provider had it from an attempt whose answer was lost
     retry: bytes | None = None
     dead: bytes | None = None
+    expired: bool = False  # past its useful life: not sent, recorded in the ledger
     feedback: CloudEvent | None = None  # contact.failed, for the stream processor to act on
 
 
@@ -117,13 +124,17 @@ class Delivery:
         clock: Clock = utc_now,
         rng: Callable[[], float] = random.random,
         renderer: Renderer | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.channel = channel
         self.stage = f"channel-{channel}"
         self.sender = sender
         self.sleep, self.clock, self.rng = sleep, clock, rng
         self.lookup_after_s = settings.channel_lookup_after_s
-        self.policy = RetryPolicy(max_attempts=settings.channel_max_attempts)
+        self.policy = RetryPolicy.of(settings)
+        self.breaker = breaker or CircuitBreaker(
+            channel, settings.breaker_after, settings.breaker_probe_every_s
+        )
         self.pause = ChannelPause(channel)  # while the provider refuses our configuration
         rate = {
             "email": settings.email_per_s,
@@ -218,37 +229,69 @@ class Delivery:
                     return Outcome(skipped=True)
                 note = suppressed_by_replay(request, pending.replay, self.clock())
                 return Outcome(skipped=True, suppressed=encode(note))
-            guard = SendGuard(
-                self.sender,
-                ledger,
-                partition,
-                sending_since(known),
-                lookup_after_s=self.lookup_after_s,
-                clock=self.clock,
-                sleep=self.sleep,
-            )
-            try:
-                await guard.settle()  # a lost attempt's wait, before it takes a provider slot
-                receipt = await self.attempt(request, self.render(request), guard)
-            except RetriableError as exc:
-                return self._again(pending, exc)
-            except PermanentError as exc:
-                dead = self._dead(pending, f"permanent: {exc}", self._failed(pending, exc))
-                return Outcome(dead=dead, request=request, feedback=contact_failure(request, exc))
-            except Exception as exc:  # a bug must not lose the message: keep it with the reason
-                log.exception("unexpected failure delivering %s", request.notification_id)
-                reason = f"unexpected: {type(exc).__name__}: {exc}"
-                dead = self._dead(pending, reason, self._failed(pending, exc))
-                return Outcome(dead=dead, request=request)
-            await ledger.sent(partition, nid, receipt.provider_id)
+            outcome = await self._try(pending, ledger, partition, known)
+            if outcome.expired:
+                await ledger.expired(partition, nid)
+            elif outcome.receipt is not None:
+                await ledger.sent(partition, nid, outcome.receipt.provider_id)
+        return outcome
+
+    async def _try(
+        self, pending: Pending, ledger: Ledger, partition: int, known: Entry | None
+    ) -> Outcome:
+        """One attempt, unless the message is past its useful life or the breaker holds it."""
+        request = pending.request
+        if expired(request, self.clock()):
+            log.info("%s expired unsent: past its useful life", request.notification_id)
+            return Outcome(expired=True, request=request)
+        if not self.breaker.allow():
+            held = CircuitOpen(self.channel, self.breaker.failures, self.breaker.wait())
+            return self._again(pending, held)
+        guard = SendGuard(
+            self.sender,
+            ledger,
+            partition,
+            sending_since(known),
+            lookup_after_s=self.lookup_after_s,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        failed = False
+        try:
+            await guard.settle()  # a lost attempt's wait, before it takes a provider slot
+            receipt = await self.attempt(request, self.render(request), guard)
+        except RetriableError as exc:
+            failed = True
+            self.breaker.failed()
+            return self._again(pending, exc)
+        except PermanentError as exc:
+            dead = self._dead(pending, f"permanent: {exc}", self._failed(pending, exc))
+            return Outcome(dead=dead, request=request, feedback=contact_failure(request, exc))
+        except Exception as exc:  # a bug must not lose the message: keep it with the reason
+            log.exception("unexpected failure delivering %s", request.notification_id)
+            reason = f"unexpected: {type(exc).__name__}: {exc}"
+            dead = self._dead(pending, reason, self._failed(pending, exc))
+            return Outcome(dead=dead, request=request)
+        finally:
+            if not failed:  # any other end, even a cancelled probe, must not leave it half-open
+                self.breaker.answered()
         return Outcome(request=request, receipt=receipt, found=guard.found)
 
     def _again(self, pending: Pending, exc: RetriableError) -> Outcome:
-        """The retry record for the next attempt, or the dead letter once none is left."""
+        """The retry record for the next attempt; the dead letter once the retry window is
+        used up; expired when the next attempt would come past the message's useful life."""
         history = self._failed(pending, exc)
-        when = self.policy.next_try(len(history), exc.retry_after, history[-1].at, self.rng)
+        now, first = history[-1].at, history[0].at
+        when = self.policy.next_try(len(history), exc.retry_after, now, first, self.rng)
+        if when is not None and expired(pending.request, when):
+            log.info(
+                "%s expired unsent: its next attempt would come past its useful life (%s)",
+                pending.request.notification_id,
+                exc,
+            )
+            return Outcome(expired=True, request=pending.request)
         if when is None:
-            reason = f"gave up after {len(history)} attempts: {exc}"
+            reason = f"gave up after {len(history)} attempts over {now - first}: {exc}"
             return Outcome(dead=self._dead(pending, reason, history), request=pending.request)
         record = RetryRecord(
             version=RETRY_VERSION,

@@ -4,6 +4,7 @@ A sender makes one attempt and raises one of these; it never retries, returns Fa
 and swallows. The shared retry component decides what happens next from the type alone:
 
 - `RetriableError`: try the same message again later (honour `retry_after` when set).
+  A `CircuitOpen` one was not tried at all: the provider kept failing (channels/breaker.py).
 - `PermanentError`: this message can never be delivered as it is: dead-letter it with the
   error, do not retry, go on with the next message. A `ContactUnusable` one also says the
   contact point is unusable (`action`), which the worker reports as a `contact.failed` event.
@@ -57,6 +58,18 @@ class RetriableError(DeliveryError):
         super().__init__(channel, detail, provider_code)
         self.retry_after = retry_after
         self.maybe_accepted = maybe_accepted
+
+
+class CircuitOpen(RetriableError):
+    """Not tried: the channel's provider failed too often in a row, so the message waits on the
+    retry path until a probe finds it answering again (channels/breaker.py)."""
+
+    def __init__(self, channel: str, failures: int, probe_in: float) -> None:
+        detail = (
+            f"not tried: the provider failed {failures} times in a row; "
+            f"next probe in {probe_in:.0f} s"
+        )
+        super().__init__(channel, detail, retry_after=probe_in)
 
 
 class PermanentError(DeliveryError):

@@ -4,7 +4,7 @@ A channel worker consumes at least once, so after a crash, a rebalance or a repl
 messages it already delivered. The ledger is a faust table keyed by notification id, written
 while the notification's message is processed, so its records land in the partition of the
 messages they cover and are restored from the compacted changelog by whichever worker owns
-that partition next. Each notification's entry is in one of three states:
+that partition next. Each notification's entry is in one of four states:
 
 - `sent` (`{"at", "id"}`): the provider accepted it; a redelivery is acknowledged unsent.
 - `sending` (`{"sending": time}`): an attempt was about to go out. Written, and on Kafka,
@@ -14,6 +14,8 @@ that partition next. Each notification's entry is in one of three states:
   asks the provider before it sends again (channels/worker.py).
 - `refused` (`{"refused": time}`): the provider answered the last attempt with a refusal, so
   it does not have the message and the next attempt needs no question.
+- `expired` (`{"expired": time}`): it was past its useful life (channels/lifetime.py) before
+  the provider accepted it: never sent, not dead-lettered, and not attempted again.
 
 What stays open: providers that cannot be asked (web push, SMTP; SendGrid without Email
 Activity access) are sent again in that window. docs/events.md says what happens where.
@@ -37,12 +39,17 @@ Entry = Mapping[str, Any]
 # Queue one changelog record (partition, key, value; None: a tombstone); the awaitable it
 # returns resolves once Kafka has it.
 Write = Callable[[int, bytes, bytes | None], Awaitable[Awaitable[Any]]]
-STATES = ("at", "sending", "refused")  # each entry has one of these: when it was written
+STATES = ("at", "sending", "refused", "expired")  # each entry has one of these: when it was written
 
 
 def is_sent(entry: Entry | None) -> bool:
     """Whether the provider accepted this notification."""
     return entry is not None and "at" in entry
+
+
+def is_expired(entry: Entry | None) -> bool:
+    """Whether this notification ended unsent, past its useful life."""
+    return entry is not None and "expired" in entry
 
 
 def sending_since(entry: Entry | None) -> datetime | None:
@@ -76,6 +83,10 @@ class Ledger:
     async def refused(self, partition: int, notification_id: str) -> None:
         """Record that the provider refused the last attempt (on Kafka before the commit)."""
         await self._put(partition, notification_id, {"refused": self._clock().isoformat()})
+
+    async def expired(self, partition: int, notification_id: str) -> None:
+        """Record that it ended unsent, past its useful life (on Kafka before the commit)."""
+        await self._put(partition, notification_id, {"expired": self._clock().isoformat()})
 
     async def sent(self, partition: int, notification_id: str, provider_id: str | None) -> None:
         """Record that the provider accepted it (on Kafka before the message's commit)."""

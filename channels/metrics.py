@@ -14,19 +14,22 @@ from channels.base import Sender
 from channels.delivery import Outcome
 from channels.messages import Message, Receipt
 
-OUTCOMES = ("sent", "already_sent", "retried", "dead_lettered")
+OUTCOMES = ("sent", "already_sent", "retried", "dead_lettered", "expired")
 
 
 def outcome_of(outcome: Outcome) -> str:
     """One message's outcome, as the metric names it: sent (the provider accepted it, or had
     it from an attempt whose answer was lost), already_sent (the delivery ledger says it went
-    before: not sent again), retried (on the retry topic) or dead_lettered."""
+    before: not sent again), retried (on the retry topic), expired (past its useful life,
+    unsent) or dead_lettered."""
     if outcome.skipped:
         return "already_sent"
     if outcome.receipt is not None:
         return "sent"
     if outcome.retry is not None:
         return "retried"
+    if outcome.expired:
+        return "expired"
     return "dead_lettered"  # the one outcome left: Outcome(dead=...)
 
 
@@ -44,7 +47,8 @@ class ChannelMetrics:
         notifications = Counter(
             "aftercart_notifications",
             "Notifications a channel worker handled, by channel and outcome (sent, "
-            "already_sent: a delivery ledger hit, retried, dead_lettered)",
+            "already_sent: a delivery ledger hit, retried, dead_lettered, expired: past its useful "
+            "life, unsent)",
             ["channel", "outcome"],
             registry=registry,
         )

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from channels.errors import ConfigurationError
 from channels.messages import Receipt
 from channels.pause import ChannelPause
+from runtime.settings import Settings
 from schemas.deadletter import Attempt
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -24,16 +25,31 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, honouring a provider's Retry-After."""
+    """Retries spread over a window long enough to outlast a provider's outage: steps that
+    double from `first_delay` up to `max_delay`, each drawn between half and all of its
+    length (so workers that failed together do not come back together), never sooner than
+    the provider's Retry-After, and none past `retry_for` after the first attempt."""
 
-    max_attempts: int = 5
-    base_delay: float = 0.2
-    max_delay: float = 30.0
+    first_delay: float = 1.0
+    max_delay: float = 600.0
+    retry_for: float = 86_400.0
+    max_attempts: int | None = None  # none: the window alone decides
     pause_delay: float = 30.0
+
+    @classmethod
+    def of(cls, settings: Settings) -> RetryPolicy:
+        """The policy the settings describe."""
+        return cls(
+            first_delay=settings.retry_first_s,
+            max_delay=settings.retry_max_delay_s,
+            retry_for=settings.retry_for,
+            max_attempts=settings.channel_max_attempts,
+        )
 
     def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * rng()
+        step = min(self.max_delay, self.first_delay * 2 ** min(attempt - 1, 64))
+        backoff = step * (1 + rng()) / 2
         return max(backoff, min(retry_after or 0.0, self.max_delay))
 
     def next_try(
@@ -41,13 +57,18 @@ class RetryPolicy:
         failures: int,
         retry_after: float | None,
         now: datetime,
+        first: datetime | None = None,
         rng: Callable[[], float] = random.random,
     ) -> datetime | None:
-        """When to try again after `failures` failed attempts, the last at `now` with the
-        provider's hint `retry_after`; None: the attempts are used up, give up."""
-        if failures >= self.max_attempts:
+        """When to try again after `failures` failed attempts, the first at `first` (default:
+        `now`) and the last at `now` with the provider's hint `retry_after`. The last try
+        comes at the window's end; None: the window (or the attempts) is used up."""
+        if self.max_attempts is not None and failures >= self.max_attempts:
             return None
-        return now + timedelta(seconds=self.delay(failures, retry_after, rng))
+        deadline = (first or now) + timedelta(seconds=self.retry_for)
+        if now >= deadline:
+            return None
+        return min(deadline, now + timedelta(seconds=self.delay(failures, retry_after, rng)))
 
 
 def failed_attempt(exc: Exception, at: datetime) -> Attempt:

@@ -6,8 +6,9 @@ failure is not waited out there: the request goes to `<prefix>.retry.<channel>` 
 record (schemas/retry.py) saying when it is due, and the message is acknowledged, so its
 partition goes on. `redeliver` reads the retry topic, lets each record wait until it is due
 without holding up the others, and makes its next attempt through the same
-`Delivery.attempt`; until the attempts run out (channels/retry.py), then the request is
-dead-lettered with every attempt's failure.
+`Delivery.attempt`; until the retry window is used up (channels/retry.py), then the request
+is dead-lettered with every attempt's failure. Both agents share the channel's circuit breaker
+(channels/breaker.py), which holds messages on the retry topic while the provider keeps failing.
 """
 
 from __future__ import annotations

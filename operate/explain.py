@@ -2,9 +2,9 @@
 
 The decisions (what the stream processor decided about each event, per channel, and why) as a
 timeline in plain words; under each message it decided to send, what became of it
-(operate/history.py): each failed attempt, retrying, accepted by the provider, dead-lettered,
-and what the provider reported later (delivered, bounced...). A message reads as sent only
-once its provider accepted it.
+(operate/history.py): each failed attempt, retrying, accepted by the provider, expired unsent
+(past its useful life), dead-lettered, and what the provider reported later (delivered,
+bounced...). A message reads as sent only once its provider accepted it.
 """
 
 from __future__ import annotations
@@ -51,12 +51,14 @@ STATE_WORDS = {
     "unknown": "to be sent, no outcome yet",
     "retrying": "not sent yet, retrying",
     "sent": "sent",
+    "expired": "NOT SENT, expired: past its useful life",
     "dead-lettered": "NOT SENT, dead-lettered",
 }
 STEP_WORDS = {
     "failed": "attempt failed",
     "retrying": "retrying:",
     "accepted": "accepted by the provider",
+    "expired": "expired unsent (past its useful life)",
     "dead": "dead-lettered:",
 }
 

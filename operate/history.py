@@ -21,13 +21,14 @@ from schemas.decision import DecisionRecord
 from schemas.receipt import DeliveryReceipt
 from schemas.retry import RetryRecord
 
-StepKind = Literal["decided", "failed", "retrying", "accepted", "dead", "receipt"]
+StepKind = Literal["decided", "failed", "retrying", "accepted", "expired", "dead", "receipt"]
 # The state each step leaves the message in (a failed attempt is followed by retrying or dead);
 # a receipt leaves it in the provider's word (delivered, bounced...).
 STATE_OF: dict[StepKind, str] = {
     "decided": "pending",
     "retrying": "retrying",
     "accepted": "sent",
+    "expired": "expired",
     "dead": "dead-lettered",
 }
 FAILED_RECEIPTS = frozenset({"bounced", "dropped", "undelivered", "failed", "complained"})
@@ -60,7 +61,8 @@ class Life:
 
     @property
     def state(self) -> str:
-        """pending, retrying, sent, dead-lettered, or the provider's word once it reported
+        """pending, retrying, sent, expired (past its useful life, unsent), dead-lettered, or the
+        provider's word once it reported
         (delivered, bounced...): what the latest step left it in; `unknown` with no steps."""
         state = "unknown"
         for step in self.ordered():
@@ -73,7 +75,7 @@ class Life:
     @property
     def failed(self) -> bool:
         """Whether the message did not reach the customer (dead-lettered, bounced...)."""
-        return self.state == "dead-lettered" or self.state in FAILED_RECEIPTS
+        return self.state in ("dead-lettered", "expired") or self.state in FAILED_RECEIPTS
 
     def add(self, step: Step) -> None:
         """Add a step, once: the same attempt is told by every retry record after it."""
@@ -123,12 +125,15 @@ class History:
         life.add(Step(record.failed_at, "dead", record.reason))
 
     def ledger(self, notification_id: str, entry: Mapping[str, Any]) -> None:
-        """A delivery ledger entry: accepted by the provider (with its id), or refused."""
+        """A delivery ledger entry: accepted by the provider (with its id), or expired unsent
+        (past its useful life); a refused attempt is told by the retry records."""
         life = self.life(notification_id)
         if "at" in entry:
             life.provider_id = entry.get("id") or life.provider_id
             detail = f"provider id {entry['id']}" if entry.get("id") else ""
             life.add(Step(datetime.fromisoformat(entry["at"]), "accepted", detail))
+        elif "expired" in entry:
+            life.add(Step(datetime.fromisoformat(entry["expired"]), "expired"))
 
     def receipt(self, receipt: DeliveryReceipt) -> None:
         """What the provider reported after it accepted the message."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -203,7 +204,19 @@ class Settings(BaseSettings):
     # Messages a channel worker holds at once (taken, not yet delivered or dead-lettered);
     # when it holds this many it stops taking more (channels/pipeline.py).
     channel_in_flight: int = Field(default=500, ge=1)
-    channel_max_attempts: int = Field(default=5, ge=1)
+    # Attempts in all before a dead letter; none: the retry window alone decides.
+    channel_max_attempts: int | None = Field(default=None, ge=1)
+    # Retries that outlast an outage (channels/retry.py, channels/breaker.py): a retriable
+    # failure is tried again for up to `retry_for` after the first attempt (a duration: 24h,
+    # 10m, 90s, 2d or seconds), the steps growing from `retry_first_s` by doubling up to
+    # `retry_max_delay_s` (each drawn between half and all of its step). After `breaker_after`
+    # retriable failures in a row a channel worker stops calling the provider: messages wait
+    # on the retry topic, and one at a time probes it every `breaker_probe_every_s`.
+    retry_for: float = Field(default=86_400.0, gt=0)
+    retry_first_s: float = Field(default=1.0, gt=0)
+    retry_max_delay_s: float = Field(default=600.0, gt=0)
+    breaker_after: int = Field(default=5, ge=1)
+    breaker_probe_every_s: float = Field(default=30.0, gt=0)
     # An attempt whose answer never came (the worker died, the request timed out) is looked
     # up at the provider this long after it went out, before it is sent again: past the 10 s
     # send timeout, so the provider has finished with it (channels/ledger.py).
@@ -229,6 +242,11 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # text: the human format; json: one JSON object a line (runtime/logs.py).
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("retry_for", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return seconds_of(value) if isinstance(value, str) else value
 
     @field_validator("shop_url", "shop_logo_url", "shop_support_url")
     @classmethod
@@ -355,6 +373,22 @@ class Settings(BaseSettings):
         if self.push_allow_sandbox:
             return (*self.push_allowed_origins, self.sandbox_url)
         return self.push_allowed_origins
+
+
+def seconds_of(text: str) -> float:
+    """Seconds in a duration as a person writes it: 24h, 10m, 90s, 2d, 1h30m or 3600."""
+    spec = text.strip().lower()
+    try:
+        return float(spec)
+    except ValueError:
+        pass
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([dhms])", spec)
+    if not parts or re.sub(r"(\d+(?:\.\d+)?)\s*([dhms])", "", spec).strip():
+        raise ValueError(f"{text!r} is not a duration such as 24h, 10m, 90s or 2d")
+    return sum(float(n) * _UNIT_S[unit] for n, unit in parts)
+
+
+_UNIT_S = {"d": 86_400.0, "h": 3_600.0, "m": 60.0, "s": 1.0}
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

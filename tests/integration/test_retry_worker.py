@@ -76,7 +76,8 @@ def test_flaky_providers_deliver_every_notification_once_through_the_retry_topic
     # sooner than its failure, none given up on
     for channel in CHANNELS:
         faulted = sandbox.messages(channel=channel, status="faulted", fields=["seq"])
-        records = retry_records(stack, channel)
+        # (a record the circuit breaker held, after failures in a row, made no request)
+        records = [r for r in retry_records(stack, channel) if r.attempts[-1].kind != "CircuitOpen"]
         assert faulted, f"the sandbox failed no {channel} request"
         assert len(records) == len(faulted)
         assert {r.request.notification_id for r in records} <= ids

@@ -74,27 +74,54 @@ async def test_retry_after_sets_the_earliest_next_attempt() -> None:
 
 
 @given(
-    failures=st.integers(1, 10),
-    retry_after=st.none() | st.floats(0, 120),
+    failures=st.integers(1, 40),
+    retry_after=st.none() | st.floats(0, 1200),
     draw=st.floats(0, 1, exclude_max=True),
 )
 def test_the_next_attempt_backs_off_and_honours_retry_after(
     failures: int, retry_after: float | None, draw: float
 ) -> None:
-    policy = RetryPolicy(max_attempts=11)
-    when = policy.next_try(failures, retry_after, NOW, lambda: draw)
+    policy = RetryPolicy()
+    when = policy.next_try(failures, retry_after, NOW, rng=lambda: draw)
     assert when is not None
     wait = (when - NOW).total_seconds()
     # never longer than the cap, never shorter than the provider asked (up to the cap), and
-    # within the exponential window, or the provider's time if that is longer
+    # between half and all of the doubling step, or the provider's time if that is longer
+    step = min(policy.max_delay, policy.first_delay * 2 ** (failures - 1))
+    hint = min(retry_after or 0, policy.max_delay)
     assert 0 <= wait <= policy.max_delay
-    assert wait >= min(retry_after or 0, policy.max_delay) - 1e-6
-    window = min(policy.max_delay, policy.base_delay * 2 ** (failures - 1))
-    assert wait <= max(window, min(retry_after or 0, policy.max_delay)) + 1e-6
+    assert wait >= max(step / 2, hint) - 1e-6
+    assert wait <= max(step, hint) + 1e-6
+
+
+def test_the_schedule_doubles_from_one_second_up_to_ten_minutes() -> None:
+    policy = RetryPolicy.of(Settings())
+    steps = [policy.delay(n, None, lambda: 1.0) for n in range(1, 13)]
+    assert steps == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600]
+    assert [policy.delay(n, None, lambda: 0.0) for n in (1, 2, 11)] == [0.5, 1, 300]
+
+
+def test_the_schedule_stops_at_the_retry_window() -> None:
+    # Given a 24 h window from the first attempt
+    policy = RetryPolicy.of(Settings(retry_for="24h"))
+    first = NOW
+    # the last try comes at the window's end, not after it
+    late = first + timedelta(hours=23, minutes=55)
+    assert policy.next_try(200, None, late, first, lambda: 1.0) == first + timedelta(hours=24)
+    # and once it is reached, none is left
+    assert policy.next_try(201, None, first + timedelta(hours=24), first) is None
+    # an outage of hours is outlasted: retries keep coming, at most 10 min apart
+    now, failures = first, 0
+    while (when := policy.next_try(failures + 1, None, now, first, lambda: 1.0)) is not None:
+        assert (when - now).total_seconds() <= 600
+        now, failures = when, failures + 1
+    assert now == first + timedelta(hours=24)
+    assert 140 < failures < 160
 
 
 def test_no_next_attempt_once_the_attempts_are_used_up() -> None:
     assert RetryPolicy(max_attempts=3).next_try(3, None, NOW) is None
+    assert RetryPolicy().next_try(3, None, NOW) is not None
 
 
 async def test_used_up_attempts_dead_letter_the_request_with_every_attempts_failure() -> None:

@@ -147,6 +147,16 @@ def test_a_dead_lettered_message_never_reads_as_sent() -> None:
     assert " sent (notification" not in text
 
 
+def test_a_message_past_its_useful_life_reads_as_expired_not_sent() -> None:
+    decisions = records()
+    nid, history = story_of(decisions)
+    history.ledger(nid, {"expired": (NOW + timedelta(hours=25)).isoformat(), "p": 0})
+    text = "\n".join(timeline(decisions, "#1001", history))
+    assert "email     NOT SENT, expired: past its useful life (notification" in text
+    assert "email     expired unsent (past its useful life) 2026-11-24 13:00:00 UTC" in text
+    assert history.known(nid).state == "expired" and history.known(nid).failed
+
+
 def test_the_json_form_gives_each_messages_state_and_steps() -> None:
     decisions = records()
     nid, history = story_of(decisions)
