@@ -15,9 +15,10 @@ injected monotonic clock: tests/unit/test_channel_breaker.py drives it without s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class CircuitBreaker:
         self.state: State = "closed"
         self.failures = 0  # retriable failures in a row
         self._opened = 0.0  # when it last opened (or its last probe failed)
+        self._closed = asyncio.Event()  # set while closed: wakes the messages it held
+        self._closed.set()
 
     def allow(self) -> bool:
         """Whether a message may call the provider now. While open, the first one asking once
@@ -76,6 +79,7 @@ class CircuitBreaker:
                 )
             self.state = "open"
             self._opened = self._clock()
+            self._closed.clear()
 
     def answered(self) -> None:
         """A call got an answer that was not a retriable failure: the provider is up."""
@@ -87,3 +91,19 @@ class CircuitBreaker:
             )
         self.state = "closed"
         self.failures = 0
+        self._closed.set()
+
+    async def closed_within(
+        self, seconds: float, sleep: Callable[[float], Awaitable[None]]
+    ) -> None:
+        """Wait `seconds` (with `sleep`), or less if the breaker closes first: a message it
+        held goes as soon as a probe finds the provider answering, not at its own due time."""
+        if self._closed.is_set():
+            await sleep(seconds)
+            return
+        waits = [asyncio.ensure_future(sleep(seconds)), asyncio.ensure_future(self._closed.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()

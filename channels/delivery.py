@@ -55,6 +55,14 @@ Clock = Callable[[], datetime]
 Record = tuple[str, bytes | None, bytes, int | None]  # topic, key, value, partition
 
 
+HELD = CircuitOpen.__name__  # the history entry of a message the breaker held, untried
+
+
+def held(history: tuple[Attempt, ...]) -> bool:
+    """Whether the last entry is a hold by the circuit breaker rather than a failed attempt."""
+    return bool(history) and history[-1].kind == HELD
+
+
 def utc_now() -> datetime:
     """The wall clock, in UTC."""
     return datetime.now(UTC)
@@ -188,7 +196,9 @@ class Delivery:
         # Never longer than the policy's longest delay: a record further ahead was written by
         # a worker whose clock runs ahead, and must not hold its slot for that long.
         wait = min((record.not_before - self.clock()).total_seconds(), self.policy.max_delay)
-        if wait > 0:
+        if wait > 0 and held(record.attempts):  # goes as soon as a probe finds the provider up
+            await self.breaker.closed_within(wait, self.sleep)
+        elif wait > 0:
             await self.sleep(wait)
         request = record.request
         pending = Pending(request, encode(request), record.origin, event.key, record.attempts)
@@ -281,8 +291,11 @@ class Delivery:
         """The retry record for the next attempt; the dead letter once the retry window is
         used up; expired when the next attempt would come past the message's useful life."""
         history = self._failed(pending, exc)
+        if held(history) and held(pending.history):  # holds in a row are kept as one entry
+            history = (*pending.history[:-1], history[-1])
+        tries = sum(1 for a in history if a.kind != HELD)  # a hold is not an attempt
         now, first = history[-1].at, history[0].at
-        when = self.policy.next_try(len(history), exc.retry_after, now, first, self.rng)
+        when = self.policy.next_try(tries, exc.retry_after, now, first, self.rng)
         if when is not None and expired(pending.request, when):
             log.info(
                 "%s expired unsent: its next attempt would come past its useful life (%s)",
@@ -291,7 +304,7 @@ class Delivery:
             )
             return Outcome(expired=True, request=pending.request)
         if when is None:
-            reason = f"gave up after {len(history)} attempts over {now - first}: {exc}"
+            reason = f"gave up after {tries} attempts over {now - first}: {exc}"
             return Outcome(dead=self._dead(pending, reason, history), request=pending.request)
         record = RetryRecord(
             version=RETRY_VERSION,
@@ -301,9 +314,9 @@ class Delivery:
             origin=pending.origin,
         )
         log.info(
-            "%s attempt %d failed (%s); next at %s",
+            "%s %s (%s); next at %s",
             pending.request.notification_id,
-            len(history),
+            "held" if isinstance(exc, CircuitOpen) else f"attempt {tries} failed",
             exc,
             when.isoformat(timespec="milliseconds"),
         )

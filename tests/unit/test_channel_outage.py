@@ -4,9 +4,11 @@ ending as expired: not sent, not dead-lettered, recorded in the ledger."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
-from delivering import NOW, FakeEvent, FakeSender, Runner, no_sleep, request
+from delivering import NOW, FakeEvent, FakeSender, FakeTime, Runner, no_sleep, request, until
 from test_channel_retry import unavailable
 
 from channels.breaker import CircuitBreaker
@@ -14,6 +16,7 @@ from channels.delivery import Delivery
 from channels.errors import CircuitOpen
 from channels.ledger import is_expired, is_sent
 from channels.lifetime import USEFUL_LIFE, expired
+from channels.retry import Sleep
 from runtime.settings import Settings
 from schemas.codec import decode_notification, decode_retry, encode
 from schemas.notification import NotificationRequest
@@ -151,3 +154,57 @@ def test_a_held_message_says_it_was_not_tried() -> None:
     held = CircuitOpen("email", 5, 12.4)
     assert held.retry_after == 12.4
     assert "not tried" in str(held) and "5 times in a row" in str(held)
+
+
+def held_delivery(
+    sender: FakeSender, breaker: CircuitBreaker, sleep: Sleep, **settings: Any
+) -> Runner:
+    """A delivery whose breaker runs on its own clock, and whose waits use `sleep`."""
+    delivery = Delivery(
+        "email",
+        Settings(**settings),
+        sender,
+        sleep=sleep,
+        clock=lambda: NOW,
+        rng=lambda: 1.0,
+        breaker=breaker,
+    )
+    return Runner(delivery)
+
+
+async def test_holds_in_a_row_are_one_entry_and_use_up_no_attempts() -> None:
+    # Given a provider failing everything, a breaker opening at the first failure, and at
+    # most 3 attempts a message
+    sender = FakeSender({"n0": [unavailable()]})
+    breaker = CircuitBreaker("email", after=1, probe_every=30, clock=Ticks())
+    runner = held_delivery(sender, breaker, no_sleep, channel_max_attempts=3)
+    await runner.batch([FakeEvent(request_of("n0"), b"c0"), FakeEvent(request_of("n1"), b"c1")])
+    runner.retries = runner.retries[1:]  # n1's: held, untried
+    # When the held message comes round five times while the breaker stays open
+    for _ in range(5):
+        assert await runner.redeliver() == []
+    # Then it was never tried nor dead-lettered, and its history is one hold entry
+    assert sender.attempts == ["n0"]
+    record = decode_retry(runner.retries[0].value)
+    assert record.request.notification_id == "n1"
+    assert [a.kind for a in record.attempts] == ["CircuitOpen"]
+
+
+async def test_a_held_message_goes_as_soon_as_the_breaker_closes_not_at_its_due_time() -> None:
+    # Given a breaker opened by a failure, and a message it held for the next probe (30 s)
+    sender = FakeSender({"n0": [unavailable()]})
+    breaker = CircuitBreaker("email", after=1, probe_every=30, clock=Ticks())
+    time = FakeTime()
+    runner = held_delivery(sender, breaker, time.sleep)
+    await runner.batch([FakeEvent(request_of("n0"), b"c0"), FakeEvent(request_of("n1"), b"c1")])
+    runner.retries = runner.retries[1:]
+    assert decode_retry(runner.retries[0].value).not_before >= NOW + timedelta(seconds=30)
+    # When its record waits on the retry path, and another message's probe finds the
+    # provider answering (no time passes)
+    waiting = asyncio.ensure_future(runner.redeliver())
+    await until(lambda: bool(time.slept))
+    assert sender.sent == []
+    breaker.answered()
+    # Then it is sent at once
+    assert await asyncio.wait_for(waiting, 5) == []
+    assert sender.sent == ["n1"]
