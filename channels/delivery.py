@@ -211,10 +211,27 @@ class Delivery:
         """Make one attempt for this request: the one place its provider is called, through
         the ledger's guard (which asks the provider first when an earlier answer was lost).
         It waits for the provider's rate, and while the channel is paused (a refused
-        configuration holds it here, channels/pause.py); any other failure is raised."""
+        configuration holds it here, channels/pause.py); any other failure is raised, and
+        while the channel's circuit breaker is open it raises CircuitOpen, untried."""
         cost = segments(message.body) if isinstance(message, SmsMessage) else 1
 
         async def send() -> Receipt:
+            # Asked here, with a provider slot in hand: a message that waited for the slot
+            # while others failed is held too, not sent into an outage.
+            if not self.breaker.allow():
+                raise CircuitOpen(self.channel, self.breaker.failures, self.breaker.wait())
+            try:
+                receipt = await call()
+            except RetriableError:
+                self.breaker.failed()
+                raise
+            except BaseException:  # any other answer, even a cancelled probe: not half-open
+                self.breaker.answered()
+                raise
+            self.breaker.answered()
+            return receipt
+
+        async def call() -> Receipt:
             found = await guard.look_up(message)
             if found is not None:
                 return found
@@ -254,9 +271,6 @@ class Delivery:
         if expired(request, self.clock()):
             log.info("%s expired unsent: past its useful life", request.notification_id)
             return Outcome(expired=True, request=request)
-        if not self.breaker.allow():
-            held = CircuitOpen(self.channel, self.breaker.failures, self.breaker.wait())
-            return self._again(pending, held)
         guard = SendGuard(
             self.sender,
             ledger,
@@ -266,13 +280,10 @@ class Delivery:
             clock=self.clock,
             sleep=self.sleep,
         )
-        failed = False
         try:
             await guard.settle()  # a lost attempt's wait, before it takes a provider slot
             receipt = await self.attempt(request, self.render(request), guard)
-        except RetriableError as exc:
-            failed = True
-            self.breaker.failed()
+        except RetriableError as exc:  # a CircuitOpen one too: held, not tried
             return self._again(pending, exc)
         except PermanentError as exc:
             dead = self._dead(pending, f"permanent: {exc}", self._failed(pending, exc))
@@ -282,9 +293,6 @@ class Delivery:
             reason = f"unexpected: {type(exc).__name__}: {exc}"
             dead = self._dead(pending, reason, self._failed(pending, exc))
             return Outcome(dead=dead, request=request)
-        finally:
-            if not failed:  # any other end, even a cancelled probe, must not leave it half-open
-                self.breaker.answered()
         return Outcome(request=request, receipt=receipt, found=guard.found)
 
     def _again(self, pending: Pending, exc: RetriableError) -> Outcome:
