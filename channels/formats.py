@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Final
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
@@ -110,3 +111,9 @@ def _percent(context: Context, value: int | str, locale: Locale | None = None) -
 @pass_context
 def _day(context: Context, value: str, form: str = "long") -> str:
     return _day_cached(str(value), context.get("locale") or "en", form)
+
+
+# What templates call: `money(...)`, `number(...)`, `percent(...)` and the `day`, `link` and
+# `colour` filters, each given the message's locale from its context.
+TEMPLATE_GLOBALS: Final = {"money": _money, "number": _number, "percent": _percent}
+TEMPLATE_FILTERS: Final = {"day": _day, "link": link, "colour": colour}

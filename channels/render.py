@@ -33,7 +33,7 @@ from jinja2 import (
 )
 
 from channels.errors import MissingContact, RenderError, UnknownTemplate
-from channels.formats import _day, _money, _number, _percent, colour, link, locale_of
+from channels.formats import TEMPLATE_FILTERS, TEMPLATE_GLOBALS, link, locale_of
 from channels.messages import EmailMessage, PushMessage, SmsMessage
 from channels.overlay import PACKAGED, template_loader
 from channels.sms_segments import fit_sms
@@ -109,12 +109,8 @@ class Renderer:
             auto_reload=False,
             cache_size=-1,  # a plain dict: the templates are few and never reloaded
         )
-        self._env.globals["money"] = _money
-        self._env.globals["number"] = _number
-        self._env.globals["percent"] = _percent
-        self._env.filters["day"] = _day
-        self._env.filters["link"] = link
-        self._env.filters["colour"] = colour
+        self._env.globals.update(TEMPLATE_GLOBALS)
+        self._env.filters.update(TEMPLATE_FILTERS)
         self._shop = (brand or Brand()).for_templates()
         self._default = default_language
         self._found: dict[tuple[str, str, str], Template] = {}
