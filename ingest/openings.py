@@ -46,6 +46,7 @@ def openings(settings: Settings) -> list[Opening]:
             "verification key",
             "SENDGRID_WEBHOOK_PUBLIC_KEY",
         ),
+        _twilio_receipts(settings),
         _opening("notifications API", "/notifications/{id}", api, "token", "API_TOKENS"),
         _push_signup(settings),
         _opening(
@@ -79,3 +80,16 @@ def _push_signup(settings: Settings) -> Opening:
     if missing:
         return Opening(name, path, False, " and ".join(missing))
     return Opening(name, path, True, "signing secret and VAPID key set")
+
+
+def _twilio_receipts(settings: Settings) -> Opening:
+    name, path = "twilio receipts", "/receipts/twilio"
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        return Opening(name, path, True, "the account's auth token")
+    if settings.receipts_accept_sandbox:
+        return Opening(name, path, True, "signed by the sandbox, which sends the texts")
+    why = (
+        "AFTERCART_TWILIO_ACCOUNT_SID and AFTERCART_TWILIO_AUTH_TOKEN, "
+        "or AFTERCART_RECEIPTS_ACCEPT_SANDBOX=true"
+    )
+    return Opening(name, path, False, why)

@@ -20,6 +20,10 @@ def test_with_nothing_configured_every_guarded_route_names_what_opens_it() -> No
         "woocommerce webhooks": "closed (set AFTERCART_WOOCOMMERCE_SECRETS)",
         "cloudevents": "closed (set AFTERCART_EVENTS_TOKENS)",
         "sendgrid receipts": "closed (set AFTERCART_SENDGRID_WEBHOOK_PUBLIC_KEY)",
+        "twilio receipts": (
+            "closed (set AFTERCART_TWILIO_ACCOUNT_SID and AFTERCART_TWILIO_AUTH_TOKEN, "
+            "or AFTERCART_RECEIPTS_ACCEPT_SANDBOX=true)"
+        ),
         "notifications API": "closed (set AFTERCART_API_TOKENS)",
         "web push sign-up": (
             "closed (set AFTERCART_PUSH_SIGNUP_SECRET and AFTERCART_VAPID_PRIVATE_KEY)"
@@ -44,6 +48,9 @@ def test_configured_routes_are_open_and_say_with_what() -> None:
     assert lines["notifications API"] == f"{base}/notifications/{{id}} (2 tokens)"
     assert lines["unsubscribe"] == f"{base}/unsubscribe (signing secret set)"
     assert lines["woocommerce webhooks"] == "closed (set AFTERCART_WOOCOMMERCE_SECRETS)"
+    sandboxed = openings(Settings(receipts_accept_sandbox=True))
+    [twilio] = [o.line(base) for o in sandboxed if o.name == "twilio receipts"]
+    assert twilio == f"{base}/receipts/twilio (signed by the sandbox, which sends the texts)"
     half = openings(Settings(push_signup_secret=SecretStr("x" * 32)))
     [signup] = [o.line() for o in half if o.name == "web push sign-up"]
     assert signup == "closed (set AFTERCART_VAPID_PRIVATE_KEY)"
