@@ -5,7 +5,7 @@ ending as expired: not sent, not dead-lettered, recorded in the ledger."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from delivering import NOW, FakeEvent, FakeSender, FakeTime, Runner, no_sleep, request, until
@@ -16,6 +16,7 @@ from channels.delivery import Delivery
 from channels.errors import CircuitOpen
 from channels.ledger import is_expired, is_sent
 from channels.lifetime import USEFUL_LIFE, expired
+from channels.messages import Receipt
 from channels.retry import Sleep
 from runtime.settings import Settings
 from schemas.codec import decode_notification, decode_retry, encode
@@ -208,3 +209,50 @@ async def test_a_held_message_goes_as_soon_as_the_breaker_closes_not_at_its_due_
     # Then it is sent at once
     assert await asyncio.wait_for(waiting, 5) == []
     assert sender.sent == ["n1"]
+
+
+class DownFor(FakeSender):
+    """A provider that answers 503 to everything until `until`, then accepts all."""
+
+    def __init__(self, time: FakeTime, until: datetime) -> None:
+        super().__init__()
+        self.time, self.until = time, until
+        self.failed_at: list[datetime] = []
+
+    async def send(self, message: Any) -> Receipt:
+        if self.time.now < self.until:
+            self.attempts.append(message.notification_id)
+            self.failed_at.append(self.time.now)
+            raise unavailable()
+        return await super().send(message)
+
+
+async def test_a_five_minute_outage_with_the_default_settings_is_outlasted_in_few_calls() -> None:
+    # Given the default retry and breaker settings, and a provider down for five minutes
+    time = FakeTime()
+    sender = DownFor(time, NOW + timedelta(minutes=5))
+    breaker = CircuitBreaker(
+        "email", after=5, probe_every=30, clock=lambda: (time.now - NOW).total_seconds()
+    )
+    delivery = Delivery(
+        "email", Settings(), sender, sleep=no_sleep, clock=time.clock, breaker=breaker
+    )
+    runner = Runner(delivery)
+    # When 200 messages come at its start, and each retry record is taken at its time (the
+    # clock shifted from one to the next, as the retry agent would wait)
+    nids = [f"n{i}" for i in range(200)]
+    dead = await runner.batch([FakeEvent(request_of(n), n.encode()) for n in nids])
+    while runner.retries:
+        runner.retries.sort(key=lambda r: decode_retry(r.value).not_before)
+        due = decode_retry(runner.retries[0].value).not_before
+        time.now = max(time.now, due)
+        waiting, runner.retries = runner.retries[1:], runner.retries[:1]
+        dead += await runner.redeliver()
+        runner.retries += waiting
+    # Then every message was sent exactly once, none dead-lettered, within a probe period
+    # or two of the provider's return
+    assert dead == [] and sorted(sender.sent) == sorted(nids)
+    assert time.now <= NOW + timedelta(minutes=5, seconds=60)
+    # And during the outage the provider saw the five failures that opened the breaker and
+    # one probe per 30 s, not 200 messages' worth of retries
+    assert 5 <= len(sender.failed_at) <= 5 + 300 / 30 + 1
