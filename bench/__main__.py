@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from aftercart.cli import configure_logging, guarded
 from bench.run import run_bench
@@ -25,6 +26,14 @@ def parser() -> argparse.ArgumentParser:
         default="all",
         help="run only the pipeline passes or only the gateway ingest pass (default: all)",
     )
+    p.add_argument(
+        "--profile",
+        metavar="DIR",
+        type=Path,
+        help="sample each worker and the sandbox with py-spy during the throughput pass and "
+        "write their collapsed stacks and a summary of each to DIR (the run's figures then "
+        "include py-spy's own cost)",
+    )
     return p
 
 
@@ -34,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     configure_logging(settings)
     return guarded(
-        lambda: run_bench(settings, events=args.events, output=args.output, only=args.only),
+        lambda: run_bench(
+            settings, events=args.events, output=args.output, only=args.only, profile=args.profile
+        ),
         "aftercart bench",
     )
 

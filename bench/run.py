@@ -8,6 +8,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from aftercart.stack import PIPELINE, Stack
 from bench import ingest, passthrough, replay
 from bench.measure import cpu_seconds, machine_probe, peak_rss_mb, percentile, wait_until
 from bench.paced import PLACEHOLDER_TIME, publish_paced
+from bench.profiles import RATE, profiled
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
 from broker.admin import create_topics, end_offsets, lag
 from runtime.settings import Settings, settings_env
@@ -33,9 +35,12 @@ INGEST_PER_S = 1_600
 INGEST_SECONDS = 15
 
 
-def run_bench(base: Settings, *, events: int, output: str, only: str = "all") -> int:
+def run_bench(
+    base: Settings, *, events: int, output: str, only: str = "all", profile: Path | None = None
+) -> int:
     """Run the passes (all, or only `pipeline` or `ingest`), print the figures and write them
-    to `output` (figures of passes not run are kept from the file as it was)."""
+    to `output` (figures of passes not run are kept from the file as it was); with `profile`,
+    each worker's profile of the throughput pass is written there (bench/profiles.py)."""
     # No SMS rate limit: the bench measures the pipeline, and the sandbox has none.
     settings = demo_settings(base).model_copy(update={"sms_segments_per_s": 0.0})
     run_dir = settings.data_dir / "bench"
@@ -56,7 +61,7 @@ def run_bench(base: Settings, *, events: int, output: str, only: str = "all") ->
             results["ingest"] = previous["ingest"]
         if only != "ingest":
             stack.start_workers(PIPELINE)
-            pipeline_passes(stack, settings, events, results)
+            pipeline_passes(stack, settings, events, results, profile)
         else:
             results = previous | results
         results["peak_rss_mb"] = {
@@ -72,7 +77,9 @@ def run_bench(base: Settings, *, events: int, output: str, only: str = "all") ->
     return 0
 
 
-def pipeline_passes(stack: Stack, settings: Settings, events: int, results: dict[str, Any]) -> None:
+def pipeline_passes(
+    stack: Stack, settings: Settings, events: int, results: dict[str, Any], profile: Path | None
+) -> None:
     """Baseline, throughput and latency of the pipeline from the events topic to the sandbox."""
     say("stack up; baseline pass (bare faust passthrough) ...")
     results["baseline"] = baseline(stack, settings)
@@ -92,8 +99,12 @@ def pipeline_passes(stack: Stack, settings: Settings, events: int, results: dict
     )
     say(f"{CUSTOMERS} customers set up; throughput pass with {events} events ...")
     before = cpu_by_process(stack)
-    results["throughput"] = throughput(stack, producer, sandbox, people, events)
+    pids = {c.name: c.process.pid for c in stack.supervisor.children if c.name != "gateway"}
+    with profiled(pids, profile) if profile else nullcontext():
+        results["throughput"] = throughput(stack, producer, sandbox, people, events)
     after = cpu_by_process(stack)
+    if profile:
+        results["throughput"]["profiled"] = f"py-spy at {RATE}/s, into {profile}"
     results["throughput"]["cpu_seconds"] = {
         name: round(after[name] - before[name], 1) for name in after if name in before
     }
