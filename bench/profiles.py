@@ -90,7 +90,8 @@ def summary(name: str, collapsed: str, top: int = TOP) -> str:
     lines = [f"{name}: {total} samples at {RATE}/s ({total / RATE:.1f} s of one core)", ""]
     for title, table in (("self", own), ("inclusive", within)):
         lines.append(f"top {top} by {title} samples")
-        for frame, count in table.most_common(top):
+        ranked = sorted(table.items(), key=lambda item: (-item[1], item[0]))  # ties by name
+        for frame, count in ranked[:top]:
             lines.append(f"{100 * count / max(total, 1):6.1f}%  {count:6d}  {frame}")
         lines.append("")
     return "\n".join(lines)

@@ -20,4 +20,5 @@ def test_the_summary_ranks_functions_by_their_own_samples_and_by_what_they_call(
     assert own[0].endswith("write (streams.py:3)")
     within = lines[lines.index("top 3 by inclusive samples") + 1 :][:3]
     assert within[0].split()[0] == "100.0%" and within[0].endswith("main (cli.py:1)")
-    assert within[1].endswith("send (kafka.py:9)")
+    # (equal counts are ranked by name, so the report is the same from run to run)
+    assert within[1].endswith("send (kafka.py:9)") and within[2].endswith("write (streams.py:3)")
