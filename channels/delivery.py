@@ -26,13 +26,14 @@ import faust
 from channels.base import Sender
 from channels.breaker import CircuitBreaker
 from channels.checks import renderer_for
-from channels.errors import CircuitOpen, PermanentError, RetriableError
+from channels.errors import CircuitOpen, PermanentError, RetriableError, WaitingBehind
 from channels.feedback import contact_failure
 from channels.guard import SendGuard
-from channels.ledger import Entry, Ledger, is_sent, sending_since
+from channels.ledger import Entry, Ledger, is_sent, is_superseded, sending_since
 from channels.lifetime import expired
 from channels.limits import TokenBucket
 from channels.messages import Message, Receipt, SmsMessage
+from channels.order import LINE_KEY, ended, superseded_note, turn, waiting
 from channels.pause import ChannelPause
 from channels.pipeline import Claims
 from channels.render import Renderer
@@ -56,6 +57,9 @@ Record = tuple[str, bytes | None, bytes, int | None]  # topic, key, value, parti
 
 
 HELD = CircuitOpen.__name__  # the history entry of a message the breaker held, untried
+# History entries of a message that was not tried: held by the breaker, or waiting behind the
+# customer's earlier message (channels/order.py). They are not attempts.
+NOT_TRIED = frozenset({HELD, WaitingBehind.__name__})
 
 
 def held(history: tuple[Attempt, ...]) -> bool:
@@ -83,6 +87,8 @@ class Outcome:
     retry: bytes | None = None
     dead: bytes | None = None
     expired: bool = False  # past its useful life: not sent, recorded in the ledger
+    superseded: bool = False  # a later message of its order ended it unsent (channels/order.py)
+    due: datetime | None = None  # with retry: when the next attempt is due
     feedback: CloudEvent | None = None  # contact.failed, for the stream processor to act on
 
 
@@ -250,18 +256,74 @@ class Delivery:
         log_about(request)  # its ids on every log line of this task (runtime/logs.py)
         async with self.claims.hold(nid):
             known = ledger.entry(nid)
-            if is_sent(known):
-                log.info("%s already delivered: not sent again", nid)
-                if pending.replay is None:
-                    return Outcome(skipped=True)
-                note = suppressed_by_replay(request, pending.replay, self.clock())
-                return Outcome(skipped=True, suppressed=encode(note))
-            outcome = await self._try(pending, ledger, partition, known)
+            if is_sent(known) or is_superseded(known):
+                await self._in_line(ledger, partition, request, Outcome(skipped=True))
+                return self._ended_before(pending, known)
+            ahead = await self._turn(ledger, partition, request)
+            if ahead is not None:
+                outcome = self._again(pending, ahead)
+            else:
+                outcome = await self._try(pending, ledger, partition, known)
             if outcome.expired:
                 await ledger.expired(partition, nid)
             elif outcome.receipt is not None:
                 await ledger.sent(partition, nid, outcome.receipt.provider_id)
+            await self._in_line(ledger, partition, request, outcome)
         return outcome
+
+    def _ended_before(self, pending: Pending, known: Entry | None) -> Outcome:
+        """A message its ledger has as sent, or as superseded: acknowledged, not sent."""
+        request, nid = pending.request, pending.request.notification_id
+        if is_superseded(known):
+            assert known is not None
+            log.info("%s superseded by %s: not sent", nid, known.get("by"))
+            note = superseded_note(request, str(known.get("by")), self.clock())
+            return Outcome(skipped=True, superseded=True, suppressed=encode(note))
+        log.info("%s already delivered: not sent again", nid)
+        if pending.replay is None:
+            return Outcome(skipped=True)
+        note = suppressed_by_replay(request, pending.replay, self.clock())
+        return Outcome(skipped=True, suppressed=encode(note))
+
+    async def _turn(
+        self, ledger: Ledger, partition: int, request: NotificationRequest
+    ) -> WaitingBehind | None:
+        """Whether the customer's earlier message on this channel, waiting for a retry, comes
+        first (channels/order.py); what this one supersedes there ends."""
+        customer, nid = request.customer_id, request.notification_id
+        if not ledger.line(customer):
+            return None  # the usual case: nobody of theirs is waiting
+        async with self.claims.hold(LINE_KEY + customer):
+            line = ledger.line(customer)
+            now = self.clock()
+            place = turn(line, request, now, busy=self.claims.held() - {nid})
+            for gone in place.superseded:
+                log.info("%s supersedes %s (%s), which waited", nid, gone["n"], gone["t"])
+                await ledger.superseded(partition, gone["n"], nid)
+            if place.line != line:
+                await ledger.set_line(partition, customer, place.line)
+        if place.go:
+            return None
+        assert place.ahead is not None and place.until is not None
+        seconds = (place.until - now).total_seconds()
+        return WaitingBehind(self.channel, place.ahead["n"], seconds)
+
+    async def _in_line(
+        self, ledger: Ledger, partition: int, request: NotificationRequest, outcome: Outcome
+    ) -> None:
+        """Keep the customer's line: a message to be retried waits in it until it is due, one
+        that ended leaves it."""
+        customer = request.customer_id
+        if outcome.retry is None and not ledger.line(customer):
+            return
+        async with self.claims.hold(LINE_KEY + customer):
+            line = ledger.line(customer)
+            if outcome.retry is not None and outcome.due is not None:
+                after = waiting(line, request, outcome.due)
+            else:
+                after = ended(line, request.notification_id)
+            if after != line:
+                await ledger.set_line(partition, customer, after)
 
     async def _try(
         self, pending: Pending, ledger: Ledger, partition: int, known: Entry | None
@@ -299,9 +361,10 @@ class Delivery:
         """The retry record for the next attempt; the dead letter once the retry window is
         used up; expired when the next attempt would come past the message's useful life."""
         history = self._failed(pending, exc)
-        if held(history) and held(pending.history):  # holds in a row are kept as one entry
+        last, before = history[-1].kind, pending.history[-1].kind if pending.history else None
+        if last in NOT_TRIED and before == last:  # holds in a row are kept as one entry
             history = (*pending.history[:-1], history[-1])
-        tries = sum(1 for a in history if a.kind != HELD)  # a hold is not an attempt
+        tries = sum(1 for a in history if a.kind not in NOT_TRIED)  # a hold is not an attempt
         now, first = history[-1].at, history[0].at
         when = self.policy.next_try(tries, exc.retry_after, now, first, self.rng)
         if when is not None and expired(pending.request, when):
@@ -324,11 +387,11 @@ class Delivery:
         log.info(
             "%s %s (%s); next at %s",
             pending.request.notification_id,
-            "held" if isinstance(exc, CircuitOpen) else f"attempt {tries} failed",
+            "held" if last in NOT_TRIED else f"attempt {tries} failed",
             exc,
             when.isoformat(timespec="milliseconds"),
         )
-        return Outcome(retry=encode(record), request=pending.request)
+        return Outcome(retry=encode(record), request=pending.request, due=when)
 
     def _failed(self, pending: Pending, exc: Exception) -> tuple[Attempt, ...]:
         """Every attempt's failure so far, this one's (`exc`, now) last."""

@@ -4,7 +4,8 @@ A sender makes one attempt and raises one of these; it never retries, returns Fa
 and swallows. The shared retry component decides what happens next from the type alone:
 
 - `RetriableError`: try the same message again later (honour `retry_after` when set).
-  A `CircuitOpen` one was not tried at all: the provider kept failing (channels/breaker.py).
+  A `CircuitOpen` one was not tried at all: the provider kept failing (channels/breaker.py);
+  nor a `WaitingBehind` one: the customer's earlier message waits for a retry (channels/order.py).
 - `PermanentError`: this message can never be delivered as it is: dead-letter it with the
   error, do not retry, go on with the next message. A `ContactUnusable` one also says the
   contact point is unusable (`action`), which the worker reports as a `contact.failed` event.
@@ -70,6 +71,15 @@ class CircuitOpen(RetriableError):
             f"next probe in {probe_in:.0f} s"
         )
         super().__init__(channel, detail, retry_after=probe_in)
+
+
+class WaitingBehind(RetriableError):
+    """Not tried: the customer's earlier message on this channel waits for a retry, and this one
+    goes after it (channels/order.py)."""
+
+    def __init__(self, channel: str, ahead: str, seconds: float) -> None:
+        detail = f"not tried: waiting behind {ahead}, the customer's earlier message"
+        super().__init__(channel, detail, retry_after=seconds)
 
 
 class PermanentError(DeliveryError):

@@ -4,7 +4,7 @@ A channel worker consumes at least once, so after a crash, a rebalance or a repl
 messages it already delivered. The ledger is a faust table keyed by notification id, written
 while the notification's message is processed, so its records land in the partition of the
 messages they cover and are restored from the compacted changelog by whichever worker owns
-that partition next. Each notification's entry is in one of four states:
+that partition next. Each notification's entry is in one of five states:
 
 - `sent` (`{"at", "id"}`): the provider accepted it; a redelivery is acknowledged unsent.
 - `sending` (`{"sending": time}`): an attempt was about to go out. Written, and on Kafka,
@@ -14,8 +14,14 @@ that partition next. Each notification's entry is in one of four states:
   asks the provider before it sends again (channels/worker.py).
 - `refused` (`{"refused": time}`): the provider answered the last attempt with a refusal, so
   it does not have the message and the next attempt needs no question.
+- `superseded` (`{"superseded": time, "by": id}`): a later message of the same order made it
+  pointless while it waited for a retry (channels/order.py): never sent, not attempted again.
 - `expired` (`{"expired": time}`): it was past its useful life (channels/lifetime.py) before
   the provider accepted it: never sent, not dead-lettered, and not attempted again.
+
+Entries under `line:<customer>` (`{"line": [...]}`) are not notifications but a customer's
+messages waiting on the retry topic, in order (channels/order.py); they never age out, and go
+when the line is empty.
 
 What stays open: providers that cannot be asked (web push, SMTP; SendGrid without Email
 Activity access) are sent again in that window. docs/events.md says what happens where.
@@ -35,11 +41,14 @@ from typing import Any
 
 import orjson
 
+from channels.order import LINE_KEY
+
 Entry = Mapping[str, Any]
 # Queue one changelog record (partition, key, value; None: a tombstone); the awaitable it
 # returns resolves once Kafka has it.
 Write = Callable[[int, bytes, bytes | None], Awaitable[Awaitable[Any]]]
-STATES = ("at", "sending", "refused", "expired")  # each entry has one of these: when it was written
+# Each notification's entry has one of these: when it was written.
+STATES = ("at", "sending", "refused", "expired", "superseded")
 
 
 def is_sent(entry: Entry | None) -> bool:
@@ -50,6 +59,11 @@ def is_sent(entry: Entry | None) -> bool:
 def is_expired(entry: Entry | None) -> bool:
     """Whether this notification ended unsent, past its useful life."""
     return entry is not None and "expired" in entry
+
+
+def is_superseded(entry: Entry | None) -> bool:
+    """Whether a later message of the same order ended this one unsent (channels/order.py)."""
+    return entry is not None and "superseded" in entry
 
 
 def sending_since(entry: Entry | None) -> datetime | None:
@@ -87,6 +101,25 @@ class Ledger:
     async def expired(self, partition: int, notification_id: str) -> None:
         """Record that it ended unsent, past its useful life (on Kafka before the commit)."""
         await self._put(partition, notification_id, {"expired": self._clock().isoformat()})
+
+    async def superseded(self, partition: int, notification_id: str, by: str) -> None:
+        """Record that a later message (`by`) of the same order made this one pointless."""
+        value = {"superseded": self._clock().isoformat(), "by": by}
+        await self._put(partition, notification_id, value)
+
+    def line(self, customer: str) -> list[dict[str, Any]]:
+        """The customer's messages waiting on the retry topic, oldest first (channels/order.py)."""
+        entry = self.data.get(LINE_KEY + customer)
+        return list(entry["line"]) if entry else []
+
+    async def set_line(self, partition: int, customer: str, line: list[dict[str, Any]]) -> None:
+        """Keep the customer's line as it now is (none left: its entry goes)."""
+        key = LINE_KEY + customer
+        if line:
+            await self._put(partition, key, {"line": line})
+        elif key in self.data:
+            del self.data[key]
+            await self._write(partition, orjson.dumps(key), None)
 
     async def sent(self, partition: int, notification_id: str, provider_id: str | None) -> None:
         """Record that the provider accepted it (on Kafka before the message's commit)."""

@@ -14,7 +14,7 @@ from channels.base import Sender
 from channels.delivery import Outcome
 from channels.messages import Message, Receipt
 
-OUTCOMES = ("sent", "already_sent", "retried", "dead_lettered", "expired")
+OUTCOMES = ("sent", "already_sent", "retried", "dead_lettered", "expired", "superseded")
 
 
 def outcome_of(outcome: Outcome) -> str:
@@ -22,6 +22,8 @@ def outcome_of(outcome: Outcome) -> str:
     it from an attempt whose answer was lost), already_sent (the delivery ledger says it went
     before: not sent again), retried (on the retry topic), expired (past its useful life,
     unsent) or dead_lettered."""
+    if outcome.superseded:
+        return "superseded"
     if outcome.skipped:
         return "already_sent"
     if outcome.receipt is not None:
@@ -48,7 +50,7 @@ class ChannelMetrics:
             "aftercart_notifications",
             "Notifications a channel worker handled, by channel and outcome (sent, "
             "already_sent: a delivery ledger hit, retried, dead_lettered, expired: past its useful "
-            "life, unsent)",
+            "life, unsent, superseded: a later message of its order ended it)",
             ["channel", "outcome"],
             registry=registry,
         )

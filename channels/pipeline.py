@@ -84,6 +84,10 @@ class Claims:
     def __len__(self) -> int:
         return len(self._locks)
 
+    def held(self) -> frozenset[str]:
+        """The keys someone holds or waits for right now."""
+        return frozenset(self._locks)
+
 
 class InOrderAcks:
     """Acknowledges each partition's messages in offset order, whatever order they finish in.

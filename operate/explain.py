@@ -52,6 +52,7 @@ STATE_WORDS = {
     "retrying": "not sent yet, retrying",
     "sent": "sent",
     "expired": "NOT SENT, expired: past its useful life",
+    "superseded": "NOT SENT, superseded by a later message of its order",
     "dead-lettered": "NOT SENT, dead-lettered",
 }
 STEP_WORDS = {
@@ -59,6 +60,7 @@ STEP_WORDS = {
     "retrying": "retrying:",
     "accepted": "accepted by the provider",
     "expired": "expired unsent (past its useful life)",
+    "superseded": "superseded, unsent,",
     "dead": "dead-lettered:",
 }
 

@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from channels.order import LINE_KEY
 from schemas.codec import InvalidMessage, decode_notification
 from schemas.deadletter import Attempt, DeadLetter
 from schemas.decision import DecisionRecord
 from schemas.receipt import DeliveryReceipt
 from schemas.retry import RetryRecord
 
-StepKind = Literal["decided", "failed", "retrying", "accepted", "expired", "dead", "receipt"]
+StepKind = Literal[
+    "decided", "failed", "retrying", "accepted", "expired", "superseded", "dead", "receipt"
+]
 # The state each step leaves the message in (a failed attempt is followed by retrying or dead);
 # a receipt leaves it in the provider's word (delivered, bounced...).
 STATE_OF: dict[StepKind, str] = {
@@ -29,6 +32,7 @@ STATE_OF: dict[StepKind, str] = {
     "retrying": "retrying",
     "accepted": "sent",
     "expired": "expired",
+    "superseded": "superseded",
     "dead": "dead-lettered",
 }
 FAILED_RECEIPTS = frozenset({"bounced", "dropped", "undelivered", "failed", "complained"})
@@ -61,7 +65,8 @@ class Life:
 
     @property
     def state(self) -> str:
-        """pending, retrying, sent, expired (past its useful life, unsent), dead-lettered, or the
+        """pending, retrying, sent, expired (past its useful life, unsent), superseded,
+        dead-lettered, or the
         provider's word once it reported
         (delivered, bounced...): what the latest step left it in; `unknown` with no steps."""
         state = "unknown"
@@ -75,7 +80,9 @@ class Life:
     @property
     def failed(self) -> bool:
         """Whether the message did not reach the customer (dead-lettered, bounced...)."""
-        return self.state in ("dead-lettered", "expired") or self.state in FAILED_RECEIPTS
+        return self.state in ("dead-lettered", "expired", "superseded") or (
+            self.state in FAILED_RECEIPTS
+        )
 
     def add(self, step: Step) -> None:
         """Add a step, once: the same attempt is told by every retry record after it."""
@@ -125,9 +132,15 @@ class History:
         life.add(Step(record.failed_at, "dead", record.reason))
 
     def ledger(self, notification_id: str, entry: Mapping[str, Any]) -> None:
-        """A delivery ledger entry: accepted by the provider (with its id), or expired unsent
-        (past its useful life); a refused attempt is told by the retry records."""
+        """A delivery ledger entry: accepted by the provider (with its id), expired unsent
+        (past its useful life) or superseded by a later message of its order while it waited;
+        a refused attempt is told by the retry records."""
+        if notification_id.startswith(LINE_KEY):
+            return  # a customer's line of messages waiting for a retry, not a notification
         life = self.life(notification_id)
+        if "superseded" in entry:
+            at = datetime.fromisoformat(entry["superseded"])
+            life.add(Step(at, "superseded", f"by {entry.get('by')}"))
         if "at" in entry:
             life.provider_id = entry.get("id") or life.provider_id
             detail = f"provider id {entry['id']}" if entry.get("id") else ""

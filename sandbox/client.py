@@ -75,7 +75,8 @@ class SandboxClient:
         """Make one channel (email, sms, push) misbehave; returns the profile as the sandbox has it.
 
         profile: {"errors": {"503": 0.05}, "rate_limit": 0.01, "retry_after_s": 1,
-        "latency_ms": 0, "timeout": 0.0, "hang_s": 30, "seed": 7}; every field is optional.
+        "latency_ms": 0, "timeout": 0.0, "hang_s": 30, "seed": 7, "count": 1}; every field is
+        optional (count: at most that many faults, then every request is answered).
         """
         try:
             return dict(self.request("PUT", f"/faults/{channel}", profile))

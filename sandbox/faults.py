@@ -21,7 +21,7 @@ from sandbox.outbox import CHANNELS
 
 TIMEOUT_STATUS = 504  # what a hung request finally answers, if anyone is still waiting
 _FIELDS = frozenset(
-    ("errors", "rate_limit", "retry_after_s", "latency_ms", "timeout", "hang_s", "seed")
+    ("errors", "rate_limit", "retry_after_s", "latency_ms", "timeout", "hang_s", "seed", "count")
 )
 
 
@@ -59,6 +59,7 @@ class ChannelProfile:
     timeout: float = 0.0  # fraction that hang for hang_s, longer than any client waits
     hang_s: float = 30.0
     seed: int | None = None
+    count: int | None = None  # at most this many faults, then every request is answered
 
     @classmethod
     def from_json(cls, data: Any) -> ChannelProfile:
@@ -77,7 +78,7 @@ class ChannelProfile:
             if not 500 <= code <= 599:
                 raise ValueError(f"errors: {status} is not a 5xx status (429 is rate_limit)")
             errors[code] = _fraction(fraction, f"errors.{status}")
-        seed = data.get("seed")
+        seed, count = data.get("seed"), data.get("count")
         profile = cls(
             errors=errors,
             rate_limit=_fraction(data.get("rate_limit", 0), "rate_limit"),
@@ -86,6 +87,7 @@ class ChannelProfile:
             timeout=_fraction(data.get("timeout", 0), "timeout"),
             hang_s=_number(data.get("hang_s", 30), "hang_s", low=0),
             seed=None if seed is None else _whole(seed, "seed"),
+            count=None if count is None else _whole(count, "count", low=0),
         )
         total = profile.timeout + profile.rate_limit + sum(errors.values())
         if total > 1 + 1e-9:
@@ -102,6 +104,7 @@ class ChannelProfile:
             "timeout": self.timeout,
             "hang_s": self.hang_s,
             "seed": self.seed,
+            "count": self.count,
         }
 
     def pick(self, draw: float) -> Fault | None:
@@ -124,6 +127,7 @@ class Faults:
 
     def __init__(self, profiles: Mapping[str, ChannelProfile] | None = None):
         self._active: dict[str, tuple[ChannelProfile, random.Random]] = {}
+        self._faulted: dict[str, int] = {}  # faults drawn since the profile was set
         for channel, profile in (profiles or {}).items():
             self.set(channel, profile)
 
@@ -145,6 +149,7 @@ class Faults:
         """Replace a channel's profile; its random sequence starts again from the seed."""
         check_channel(channel)
         self._active[channel] = (profile, random.Random(profile.seed))
+        self._faulted[channel] = 0
 
     def clear(self, channel: str | None = None) -> None:
         """Make one channel, or every channel, behave again."""
@@ -165,6 +170,11 @@ class Faults:
             return 0.0, None
         profile, rng = active
         fault = profile.pick(rng.random())
+        if fault is not None and profile.count is not None:
+            if self._faulted[channel] >= profile.count:
+                fault = None  # its faults are used up
+            else:
+                self._faulted[channel] += 1
         return profile.latency_ms / 1000 + (fault.hang_s if fault else 0.0), fault
 
 

@@ -96,7 +96,8 @@ def test_an_outage_is_outlasted_with_few_requests_and_every_email_arrives_once(
     probes = OUTAGE_S / PROBE_EVERY_S + 1
     bound = BREAKER_AFTER + CONCURRENCY + probes
     print(
-        f"outage: {during} failed requests for {len(ids)} emails; all arrived {caught_up:.1f} s after"
+        f"outage: {during} failed requests for {len(ids)} emails;"
+        f" all arrived {caught_up:.1f} s after"
     )
     assert BREAKER_AFTER <= during <= bound
     # And they went within a few probe periods of the provider's return, not at the end of

@@ -111,7 +111,7 @@ async def test_an_open_breaker_holds_messages_on_the_retry_path_without_calling(
 
 def request_of(nid: str, template: str = "order.paid", age: timedelta = timedelta()) -> bytes:
     """A request for `template`, decided `age` before NOW."""
-    base = decode_notification(request(nid))
+    base = decode_notification(request(nid, customer=f"c-{nid}"))
     update = {"template": template, "event_type": template, "created_at": NOW - age}
     return encode(base.model_copy(update=update))
 

@@ -153,14 +153,16 @@ async def test_a_permanent_failure_on_a_retry_keeps_the_earlier_failures() -> No
 
 
 async def test_a_record_due_later_does_not_hold_up_one_due_sooner() -> None:
-    # Given two records on one partition: the first due in 10 s, the second in 1 s
+    # Given two records on one partition, of two customers: the first due in 10 s, the
+    # second in 1 s
     time = FakeTime()
     sender = FakeSender({"late": [unavailable(10)], "soon": [unavailable(1)]})
     settings = Settings()
     runner = Runner(
         Delivery("email", settings, sender, sleep=time.sleep, clock=time.clock, rng=lambda: 0)
     )
-    await runner.batch([FakeEvent(request("late")), FakeEvent(request("soon"))])
+    late, soon = FakeEvent(request("late", "c-late")), FakeEvent(request("soon", "c-soon"))
+    await runner.batch([late, soon])  # two customers: neither waits behind the other
     assert [decode_retry(r.value).request.notification_id for r in runner.retries] == [
         "late",
         "soon",

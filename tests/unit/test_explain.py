@@ -157,6 +157,19 @@ def test_a_message_past_its_useful_life_reads_as_expired_not_sent() -> None:
     assert history.known(nid).state == "expired" and history.known(nid).failed
 
 
+def test_a_message_a_later_one_superseded_reads_as_not_sent_and_names_it() -> None:
+    decisions = records()
+    nid, history = story_of(decisions)
+    at = (NOW + timedelta(minutes=5)).isoformat()
+    history.ledger(nid, {"superseded": at, "by": "n-shipped", "p": 0})
+    history.ledger("line:c1", {"line": [{"n": nid, "t": "order.placed", "due": at}], "p": 0})
+    text = "\n".join(timeline(decisions, "#1001", history))
+    assert "email     NOT SENT, superseded by a later message of its order (notification" in text
+    assert "email     superseded, unsent, 2026-11-23 12:05:00 UTC: by n-shipped" in text
+    assert history.known(nid).state == "superseded" and history.known(nid).failed
+    assert "line:c1" not in text
+
+
 def test_the_json_form_gives_each_messages_state_and_steps() -> None:
     decisions = records()
     nid, history = story_of(decisions)

@@ -241,8 +241,16 @@ def test_the_sandbox_shows_the_profile_it_holds(sandbox: SandboxHandle) -> None:
         "timeout": 0.0,
         "hang_s": 30.0,
         "seed": None,
+        "count": None,
     }
     assert sandbox.faults() == {"push": held}
+
+
+def test_a_counted_profile_fails_that_many_requests_then_answers(sandbox: SandboxHandle) -> None:
+    sandbox.set_faults("email", {"errors": {"503": 1.0}, "count": 2})
+    assert [send(sandbox, "email")[0] for _ in range(4)] == [503, 503, 202, 202]
+    sandbox.set_faults("email", {"errors": {"503": 1.0}, "count": 1})  # set again: counts anew
+    assert [send(sandbox, "email")[0] for _ in range(2)] == [503, 202]
 
 
 @pytest.mark.parametrize(
