@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test bench up lint tools browser clean
+.PHONY: demo test bench chaos up lint tools browser clean
 
 demo: $(STAMP) tools
 	$(BIN)/aftercart demo
@@ -16,6 +16,9 @@ test: $(STAMP) tools browser lint
 
 bench: $(STAMP) tools
 	$(BIN)/python -m bench
+
+chaos: $(STAMP) tools
+	$(BIN)/python -m bench.chaos
 
 up: $(STAMP) tools
 	$(BIN)/aftercart up

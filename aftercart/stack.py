@@ -99,6 +99,34 @@ class Stack:
         if wait:
             self.wait_workers(workers)
 
+    def add_worker(self, worker: str) -> str:
+        """Start one more `worker` beside those running, on a free metrics port: it joins
+        their consumer group, and Kafka moves partitions to it. Its process's name."""
+        same = [c for c in self.supervisor.children if c.name.startswith(f"worker-{worker}")]
+        name = f"worker-{worker}-{len(same) + 1}"
+        [port] = free_ports(1)
+        settings = self.settings.model_copy(update={f"metrics_port_{worker}": port})
+        self.supervisor.spawn_cli(name, ["worker", worker], settings_env(settings))
+        base = f"http://{settings.metrics_host}:{port}"
+        self._urls[name] = (base, f"{base}/healthz")
+        self.record()
+        return name
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process of this stack, as a crash ends it, and forget it (its replacement
+        is started by the caller: start_workers, start_gateway)."""
+        [child] = [c for c in self.supervisor.children if c.name == name]
+        child.process.kill()
+        child.process.wait()
+        self.supervisor.children.remove(child)
+        self.record()
+
+    def stop_process(self, name: str) -> None:
+        """SIGTERM a process of this stack and wait for it, as an operator scales down."""
+        [child] = [c for c in self.supervisor.children if c.name == name]
+        self.supervisor.stop(child)
+        self.record()
+
     def group_ids(self, workers: Sequence[str]) -> list[str]:
         """Consumer group of each pipeline worker."""
         return [

@@ -81,6 +81,15 @@ class CircuitBreaker:
             self._opened = self._clock()
             self._closed.clear()
 
+    def rerouted(self) -> None:
+        """A call failed at the channel's first provider, and its second one has the traffic
+        now (channels/failover.py): not counted, the channel can still deliver. A probe that
+        ends so learned nothing of the second provider, which is what failed in a row: the
+        breaker stays open for another `probe_every`."""
+        if self.state == "half-open":
+            self.state = "open"
+            self._opened = self._clock()
+
     def answered(self) -> None:
         """A call got an answer that was not a retriable failure: the provider is up."""
         if self.state != "closed":

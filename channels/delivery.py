@@ -26,7 +26,13 @@ import faust
 from channels.base import Sender
 from channels.breaker import CircuitBreaker
 from channels.checks import renderer_for
-from channels.errors import CircuitOpen, PermanentError, RetriableError, WaitingBehind
+from channels.errors import (
+    CircuitOpen,
+    FailedOver,
+    PermanentError,
+    RetriableError,
+    WaitingBehind,
+)
 from channels.feedback import contact_failure
 from channels.guard import SendGuard
 from channels.ledger import Entry, Ledger, is_sent, is_superseded, sending_since
@@ -228,6 +234,9 @@ class Delivery:
                 raise CircuitOpen(self.channel, self.breaker.failures, self.breaker.wait())
             try:
                 receipt = await call()
+            except FailedOver:  # the channel's second provider takes the retry: not down
+                self.breaker.rerouted()
+                raise
             except RetriableError:
                 self.breaker.failed()
                 raise

@@ -6,6 +6,8 @@ and swallows. The shared retry component decides what happens next from the type
 - `RetriableError`: try the same message again later (honour `retry_after` when set).
   A `CircuitOpen` one was not tried at all: the provider kept failing (channels/breaker.py);
   nor a `WaitingBehind` one: the customer's earlier message waits for a retry (channels/order.py).
+  A `FailedOver` one was tried and failed at the channel's first provider, whose second one
+  carries the traffic now: the channel is not down, and its retry goes to the second.
 - `PermanentError`: this message can never be delivered as it is: dead-letter it with the
   error, do not retry, go on with the next message. A `ContactUnusable` one also says the
   contact point is unusable (`action`), which the worker reports as a `contact.failed` event.
@@ -80,6 +82,22 @@ class WaitingBehind(RetriableError):
     def __init__(self, channel: str, ahead: str, seconds: float) -> None:
         detail = f"not tried: waiting behind {ahead}, the customer's earlier message"
         super().__init__(channel, detail, retry_after=seconds)
+
+
+class FailedOver(RetriableError):
+    """The channel's first provider failed this message, and its second provider carries the
+    traffic now (channels/failover.py): retry it, through the second. The channel itself is
+    not down, so the circuit breaker does not count it; the first provider's Retry-After is
+    not this retry's wait. `maybe_accepted` is kept: the retry asks both providers first."""
+
+    @classmethod
+    def of(cls, exc: RetriableError) -> FailedOver:
+        """The first provider's failure `exc`, now that the second has the traffic."""
+        rerouted = cls(
+            exc.channel, exc.detail, exc.provider_code, maybe_accepted=exc.maybe_accepted
+        )
+        rerouted.__cause__ = exc
+        return rerouted
 
 
 class PermanentError(DeliveryError):

@@ -6,7 +6,10 @@ passed, one message at a time goes to the primary again (half-open): if it is ac
 primary takes over again, if it fails retriably the secondary keeps the traffic for another
 cooldown. Permanent errors (a bad address) say nothing about the provider's health and never
 trip the circuit. Like every sender it makes one attempt per call: the message that trips the
-circuit fails as the primary failed, and its retry goes to the secondary.
+circuit fails as the primary failed, and its retry goes to the secondary. A primary failure that
+leaves the secondary with the traffic is raised as `FailedOver`, which the channel's own circuit
+breaker (channels/breaker.py) does not count: messages already in flight to the primary when it
+went down fail together, and must not stop the channel while the secondary can carry it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from channels.base import Sender
-from channels.errors import ConfigurationError, PermanentError, RetriableError
+from channels.errors import ConfigurationError, FailedOver, PermanentError, RetriableError
 from channels.messages import Message, Receipt
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,8 @@ class FailoverSender:
             receipt = await self._primary.send(message)
         except RetriableError as exc:
             self._failed(exc, probe=probe)
+            if self.failed_over:
+                raise FailedOver.of(exc) from exc
             raise
         except ConfigurationError:
             raise  # our setup, not the provider's health: the worker pauses the channel

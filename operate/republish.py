@@ -51,11 +51,13 @@ class NotAcknowledged(RuntimeError):
 def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: None) -> None:
     """Read, judge and (unless a dry run) put back the selected records; `tally` and
     `progress` say how far it got, also when it is stopped. NotAcknowledged if Kafka refused
-    any record put back (`tally.published` then counts only those it took)."""
+    any record put back (`tally.published` then counts only those it took, and `progress`
+    goes on from the first refused record of each partition: a replay stopped while records
+    were in flight must not say it is past one Kafka did not take)."""
     source = run.judge.source
     producer = None if run.dry_run else _producer(run.bootstrap)
     header = [(HEADER, run.header())]
-    refused: list[BaseException] = []  # appended to by the producer's I/O thread
+    refused: list[tuple[int, int, BaseException]] = []  # by the producer's I/O thread
     try:
         for n, record in enumerate(scan(run.bootstrap, source.name, run.selection, progress)):
             tally.read += 1
@@ -75,7 +77,8 @@ def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: No
                 sent = producer.send(
                     source.name, value, record.key, header, partition=record.partition
                 )
-                sent.add_errback(refused.append)
+                at = (record.partition, record.offset)
+                sent.add_errback(lambda exc, at=at: refused.append((*at, exc)))
                 tally.published += 1
         tick(progress)
     finally:
@@ -83,9 +86,12 @@ def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: No
             producer.flush(60)
             producer.close()
             tally.published -= len(refused)
+            for partition, offset, _ in refused:
+                going_on = progress.next_offsets.get(partition, offset)
+                progress.next_offsets[partition] = min(going_on, offset)
     if refused:
         raise NotAcknowledged(
-            f"Kafka did not take {len(refused)} records put back: {refused[0]!r}; "
+            f"Kafka did not take {len(refused)} records put back: {refused[0][2]!r}; "
             "running the same replay again is safe"
         )
 

@@ -142,8 +142,11 @@ def _shopify_refund(order_id: int, at: datetime) -> dict[str, Any]:
 
 
 def woocommerce_story(order_id: int = 4_242) -> list[Webhook]:
-    """One WooCommerce order: created as processing (paid), then completed (shipped)."""
+    """One WooCommerce order: created as processing (paid) a minute ago, then completed
+    (shipped) now. (The gateway takes no order last changed outside its de-duplication
+    window: a replay of an old delivery.)"""
     b = WOO_BUYER
+    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     order = {
         "id": order_id,
         "number": str(order_id),
@@ -151,7 +154,7 @@ def woocommerce_story(order_id: int = 4_242) -> list[Webhook]:
         "currency": "RON",
         "total": "149.00",
         "customer_id": b.customer_id,
-        "date_modified_gmt": "2026-11-23T09:00:00",
+        "date_modified_gmt": (now - timedelta(minutes=1)).isoformat(),
         "billing": {
             "first_name": b.first_name,
             "last_name": b.last_name,
@@ -178,7 +181,7 @@ def woocommerce_story(order_id: int = 4_242) -> list[Webhook]:
         ],
         "refunds": [],
     }
-    completed = order | {"status": "completed", "date_modified_gmt": "2026-11-24T15:00:00"}
+    completed = order | {"status": "completed", "date_modified_gmt": now.isoformat()}
     return [
         Webhook("woocommerce", "order.created", order),
         Webhook("woocommerce", "order.updated", completed),

@@ -9,7 +9,7 @@ from ingest import shopify
 from ingest.accept import Intake
 from ingest.dedupe import body_key
 from ingest.mapping import Mapped
-from ingest.routes import Clock
+from ingest.routes import Clock, fresh
 from ingest.signatures import secrets_by_sender, verify
 from ingest.web import Answer, Problem, Request
 from runtime.settings import Settings
@@ -56,11 +56,5 @@ class ShopifyWebhooks:
         at = shopify.parse_time(header)
         if at is None:
             raise Problem(400, f"X-Shopify-Triggered-At is no ISO 8601 time: {header!r}")
-        if abs(now - at) > self.window:
-            raise Problem(
-                401,
-                f"X-Shopify-Triggered-At {header} is outside the "
-                f"{self.window.total_seconds() / 3600:g} h window (AFTERCART_DEDUPE_WINDOW_H): "
-                "a replay of an old delivery is not taken",
-            )
+        fresh(at, now, self.window, f"X-Shopify-Triggered-At {header}")
         return at

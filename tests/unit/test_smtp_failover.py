@@ -10,12 +10,16 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+from delivering import NOW, FakeEvent, Runner, no_sleep, request, until
 from pydantic import SecretStr
 
 from broker.launcher import free_ports
+from channels.breaker import CircuitBreaker
+from channels.delivery import Delivery
 from channels.errors import (
     ConfigurationError,
     DeliveryError,
+    FailedOver,
     LookupUnavailable,
     PermanentError,
     RetriableError,
@@ -28,6 +32,7 @@ from channels.smtp_email import SmtpEmail, mime_message
 from runtime.settings import Settings
 from sandbox.outbox import Outbox
 from sandbox.smtp import start_smtp_server
+from schemas.codec import decode_retry
 
 EMAIL = EmailMessage("n-1", "aino@example.fi", "Virtanen, Aino", "Your order", "text", "<p>h</p>")
 
@@ -156,6 +161,60 @@ async def test_stays_on_secondary_when_the_half_open_probe_fails() -> None:
     assert sender.failed_over
     assert isinstance(receipt, ProviderReceipt) and receipt.provider == "smtp"
     assert secondary.sent == ["n-3"]
+
+
+async def test_a_failure_that_leaves_the_secondary_with_the_traffic_is_failed_over() -> None:
+    primary = FakeProvider("sg", failures=[down(), down(), down()])
+    sender = failover(primary, FakeProvider("smtp"), FakeClock(), threshold=2)
+    errors = []
+    for n in range(2):
+        with pytest.raises(RetriableError) as raised:
+            await sender.send(message(n))
+        errors.append(raised.value)
+    # The first failure left the primary with the traffic; the second moved it to SMTP
+    assert [type(e) for e in errors] == [RetriableError, FailedOver]
+    assert errors[1].detail == "HTTP 503: unavailable" and errors[1].provider_code == "503"
+
+
+@dataclass
+class Gated(FakeProvider):
+    """A provider whose answers wait until the gate opens: many requests in flight at once."""
+
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: int = 0
+
+    async def send(self, message: Message) -> Receipt:
+        self.waiting += 1
+        await self.gate.wait()
+        return await super().send(message)
+
+
+async def test_requests_in_flight_as_the_primary_fails_are_retried_through_the_secondary() -> None:
+    # Given SendGrid failing five requests that are in flight together, a failover after two
+    # and the channel's circuit breaker opening after three failures in a row
+    primary = Gated("sendgrid", failures=[down() for _ in range(5)])
+    secondary = FakeProvider("smtp")
+    breaker = CircuitBreaker("email", after=3, probe_every=30, clock=FakeClock())
+    sender = failover(primary, secondary, FakeClock(), threshold=2)
+    delivery = Delivery(
+        "email", Settings(), sender, sleep=no_sleep, clock=lambda: NOW, breaker=breaker
+    )
+    runner = Runner(delivery)
+    nids = [f"n{i}" for i in range(5)]
+    events = [FakeEvent(request(nid, customer=f"c-{nid}"), f"c-{nid}".encode()) for nid in nids]
+    batch = asyncio.ensure_future(runner.batch(events, limit=5))
+    await until(lambda: primary.waiting == 5)
+    # When all five fail
+    primary.gate.set()
+    dead = await batch
+    # Then SMTP has the traffic and the channel is not held: the breaker counted only the
+    # failure before the failover, and the retries go through SMTP at once
+    kinds = sorted(decode_retry(r.value).attempts[-1].kind for r in runner.retries)
+    assert kinds == ["FailedOver"] * 4 + ["RetriableError"]
+    assert (breaker.state, breaker.failures) == ("closed", 1)
+    dead += await runner.redeliver()
+    assert dead == [] and sorted(secondary.sent) == nids and primary.sent == []
+    assert breaker.state == "closed"
 
 
 async def test_close_closes_both() -> None:
