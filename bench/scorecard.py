@@ -10,7 +10,9 @@ tests/unit/test_chaos_scorecard.py checks the counting on hand-made facts.
 - order_violations: a customer's notifications on a channel that arrived in another order than
   their events were published (first arrival of each, adjacent pairs counted);
 - recovery_s: from the moment the fault ended until the last notification of an event published
-  before that moment arrived (0 when all of them had arrived before it ended).
+  before that moment arrived (0 when all of them had arrived before it ended);
+- worst_delay_s: the longest any notification took from its event's publishing to its first
+  arrival, whenever in the run (what the fault cost the customer who waited most).
 """
 
 from __future__ import annotations
@@ -68,6 +70,14 @@ def score(
         "push_repeats": sum(n for nid, n in repeats.items() if wanted[nid].channel == "push"),
         "order_violations": order_violations(wanted.values(), first),
         "recovery_s": round(max(0.0, last_before - fault_ended_ms) / 1000, 1),
+        "worst_delay_s": round(
+            max(
+                (first[nid] - e.published_ms for nid, e in wanted.items() if nid in first),
+                default=0,
+            )
+            / 1000,
+            1,
+        ),
     }
 
 

@@ -23,6 +23,7 @@ def test_a_clean_run_scores_nothing_wrong_and_recovers_when_the_last_early_one_a
         "push_repeats": 0,
         "order_violations": 0,
         "recovery_s": 3.0,  # b, published before the fault ended, arrived 3 s after
+        "worst_delay_s": 4.0,  # b again: published at 2 s, arrived at 6 s
     }
     assert not failed(line)
 
