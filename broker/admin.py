@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
@@ -15,6 +16,8 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from broker.config import replication
 from broker.errors import BrokerError
 from schemas.topics import TopicSpec
+
+T = TypeVar("T")
 
 
 class _AdminClient(KafkaAdminClient):
@@ -40,6 +43,19 @@ def _client(bootstrap: str, timeout: float) -> KafkaAdminClient:
         bootstrap_timeout_ms=ms,
         request_timeout_ms=ms,
     )
+
+
+def _retrying(call: Callable[[], T], timeout: float) -> T:
+    """`call()`, again while Kafka answers with a retriable error (a group coordinator still
+    loading its offsets after a broker restart, a leader moving) for up to `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except KafkaError as exc:
+            if not exc.retriable or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.25)
 
 
 def port_open(bootstrap: str, timeout: float = 0.5) -> bool:
@@ -170,7 +186,8 @@ def lag(bootstrap: str, group: str, topic: str, timeout: float = 10.0) -> int:
     """Messages of `topic` that the consumer group has not committed yet."""
     ends = end_offsets(bootstrap, topic, timeout)
     with _client(bootstrap, timeout) as admin:
-        committed = admin.list_group_offsets({group: None}).get(group, {})
+        offsets = _retrying(lambda: admin.list_group_offsets({group: None}), timeout)
+        committed = offsets.get(group, {})
     return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
 
 
@@ -216,7 +233,7 @@ def describe_lag(bootstrap: str, groups: list[str], timeout: float = 10.0) -> li
     (`<group>-…`: faust's table changelogs and leader topic, read on recovery and never
     committed) count only where the group has committed."""
     with _client(bootstrap, timeout) as admin:
-        committed = admin.list_group_offsets(dict.fromkeys(groups))
+        committed = _retrying(lambda: admin.list_group_offsets(dict.fromkeys(groups)), timeout)
         logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)  # faust's metadata
         described = admin.describe_groups(groups)
         topics_of = {g: _topics_of(g, committed.get(g, {}), described[g]) for g in groups}

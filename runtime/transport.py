@@ -8,7 +8,9 @@ p99 latency went past 5 s. A fetch now waits up to `kafka_fetch_wait_ms` for
 `kafka_fetch_min_bytes` (README, Benchmark).
 
 Its consumer also commits only past what the agents acknowledged, without a hole
-(`_Consumer._new_offset`), and records no fetch "gaps" (`_Consumer._add_gap`).
+(`_Consumer._new_offset`), records no fetch "gaps" (`_Consumer._add_gap`), and hands the agents
+a partition's records in offset order, never one fetched before a seek ahead of the records
+after it (`_Consumer.getmany`).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import asyncio
 import logging
 import time
 from bisect import bisect_left
-from typing import ClassVar
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, ClassVar
 
 import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as driver
-from faust.types import TP
+from faust.types import TP, Message
 
 from runtime.settings import Settings
 
@@ -45,6 +48,111 @@ class _ConsumerThread(driver.AIOKafkaConsumerThread):
 class _Consumer(driver.Consumer):
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # noqa: ASYNC109 (faust's signature)
+        """faust's batch of records, less those that jump ahead of where their partition is
+        read (`_in_sequence`)."""
+        acked_topic = self.app.topics.acks_enabled_for  # the agents' topics, not changelogs
+        async for tp, message in super().getmany(timeout):
+            if not acked_topic(tp.topic) or self._in_sequence(tp, message.offset):
+                yield tp, message
+
+    def _in_sequence(self, tp: TP, offset: int) -> bool:
+        """Whether the record at `offset` may be handed over now: the one a seek moved the
+        partition to, or, between seeks, one right after the last one handed to the agents.
+
+        A fetch that was under way when a rebalance sought the partition back to its committed
+        offset can return its records after the seek: measured in `make chaos` (a worker
+        killed, or one added), records 7 to 90 offsets ahead came first, faust-streaming took
+        them and then dropped every record below them (it drops what is older than the last
+        one it handed over), and the partition was read again from the first dropped one
+        seconds later (`_read_again`), after the same customers' later messages had gone:
+        their order broken. Such a record is left out here, and the partition read from the one
+        expected (`_expect`, `_watch`).
+
+        The agents' topics are neither compacted nor transactional (a table's changelog is
+        compacted, and is not checked here), so their offsets have no holes, with one
+        exception: records deleted by retention before a consumer read them (a group stopped
+        for longer than the topic keeps records); `_wait_for` reads on after them."""
+        wanted_at = self._wanted()
+        wanted = wanted_at.get(tp)
+        if wanted is None:
+            last = self._read_offset[tp]
+            if last is None or offset <= last + 1:
+                return True
+            # `last` is the last record handed over, or the committed offset a seek set: read
+            # from it (handed over twice at worst, which the agents and the ledger absorb)
+            wanted = wanted_at[tp] = last
+        if offset <= wanted:  # older ones: faust's own rule drops them
+            if offset == wanted:
+                del wanted_at[tp]
+            return True
+        self._watch(tp, wanted, offset)
+        return False
+
+    def _wanted(self) -> dict[TP, int]:
+        """Per partition, the offset the next record handed over must have (after a seek)."""
+        wanted: dict[TP, int] = self.__dict__.setdefault("_aftercart_wanted", {})
+        return wanted
+
+    def _expect(self, tp: TP, offset: int) -> None:
+        """`tp` was sought to `offset`: the next record handed over is that one."""
+        if self.app.topics.acks_enabled_for(tp.topic):
+            self._wanted()[tp] = offset
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        """faust's seek, after which the partition's next record is the one at `offset`."""
+        await super().seek(partition, offset)
+        self._expect(partition, offset)
+
+    async def perform_seek(self) -> None:
+        """faust's seek of every partition to its committed offset (after a rebalance), after
+        which each partition's next record is the one at that offset."""
+        await super().perform_seek()
+        for tp, offset in list(self._read_offset.items()):
+            if offset is not None:
+                self._expect(tp, offset)
+
+    def _watch(self, tp: TP, wanted: int, came: int) -> None:
+        """A record came ahead of the one wanted: read from that one (`_wait_for`)."""
+        watching: set[tuple[TP, int]] = self.__dict__.setdefault("_aftercart_watching", set())
+        if (tp, wanted) not in watching:
+            watching.add((tp, wanted))
+            log.info("%s: record %d came ahead of %d: reading from %d", tp, came, wanted, wanted)
+            self._later(self._wait_for(tp, wanted))
+
+    async def _wait_for(self, tp: TP, wanted: int) -> None:
+        """Seek `tp` to `wanted` (measured: after a rebalance the fetch can go on from past
+        the committed offset faust sought to, and the record would never come), and again
+        every MISSING_S while it does not come; if retention deleted it, read on from where
+        the partition starts (the deleted records count as done: `_new_offset`)."""
+        watching: set[tuple[TP, int]] = self.__dict__.setdefault("_aftercart_watching", set())
+        try:
+            while self._wanted().get(tp) == wanted and tp in self.assignment():
+                start = (await self.earliest_offsets(tp)).get(tp, wanted)
+                if start > wanted:
+                    log.warning(
+                        "%s records %d to %d were deleted before they were read: "
+                        "reading on from %d",
+                        tp,
+                        wanted,
+                        start - 1,
+                        start,
+                    )
+                    self.__dict__.setdefault("_aftercart_gone", {})[tp] = start
+                    await self.seek(tp, start)
+                    return
+                await self.seek(tp, wanted)
+                await asyncio.sleep(MISSING_S)
+        finally:
+            watching.discard((tp, wanted))
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Forget the records awaited on partitions this worker no longer reads."""
+        wanted_at = self._wanted()
+        for tp in revoked:
+            wanted_at.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """Record no gap: count as done only the offsets the streams acknowledged.
@@ -82,7 +190,7 @@ class _Consumer(driver.Consumer):
         acked.sort()
         committed = self._committed_offset[tp]
         start = acked[0] if committed is None else committed
-        done, end = self._acked_index[tp], start
+        done, end = self._acked_index[tp], max(start, self._gone_below(tp))
         while end in done:
             end += 1
         behind = bisect_left(acked, end)  # committed now, or before: forget them
@@ -115,10 +223,19 @@ class _Consumer(driver.Consumer):
             tp,
             offset,
         )
-        seeking = self.__dict__.setdefault("_aftercart_seeks", set())
-        task = asyncio.ensure_future(self.seek(tp, offset))
-        seeking.add(task)  # kept until done: a task nobody holds may be collected mid-way
-        task.add_done_callback(seeking.discard)
+        self._later(self.seek(tp, offset))
+
+    def _gone_below(self, tp: TP) -> int:
+        """The offset below which `tp`'s records were found deleted by retention (0: none)."""
+        gone: dict[TP, int] = self.__dict__.get("_aftercart_gone", {})
+        return gone.get(tp, 0)
+
+    def _later(self, seeking: Coroutine[Any, Any, None]) -> None:
+        """Run a seek as a task of its own (faust's seek is a coroutine, the callers are not)."""
+        tasks: set[asyncio.Future[Any]] = self.__dict__.setdefault("_aftercart_seeks", set())
+        task = asyncio.ensure_future(seeking)
+        tasks.add(task)  # kept until done: a task nobody holds may be collected mid-way
+        task.add_done_callback(tasks.discard)
 
 
 class _Transport(driver.Transport):

@@ -16,6 +16,16 @@ from runtime.transport import MISSING_S, _Consumer
 TOPIC = TP("t.notify.sms", 0)
 
 
+class Topics:
+    def acks_enabled_for(self, topic: str) -> bool:
+        return True  # an agent's topic
+
+
+@dataclass
+class App:
+    topics: Topics = field(default_factory=Topics)
+
+
 @dataclass
 class Bookkeeping:
     """The consumer's own state that `_new_offset` reads and trims."""
@@ -26,13 +36,39 @@ class Bookkeeping:
         default_factory=lambda: defaultdict(lambda: None)
     )
     _unacked_messages: set[Any] = field(default_factory=set)  # handed over, not acknowledged
+    _read_offset: defaultdict[TP, int | None] = field(
+        default_factory=lambda: defaultdict(lambda: None)
+    )
     seeks: list[tuple[TP, int]] = field(default_factory=list)
+    log_start: int = 0  # where the partition starts on the broker (retention)
+
+    app: Any = field(default_factory=lambda: App())
 
     async def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
+        self._read_offset[tp] = offset  # as faust's seek does
+        self._expect(tp, offset)  # as aftercart's adds
 
-    def _read_again(self, tp: TP, offset: int) -> None:
-        _Consumer._read_again(self, tp, offset)  # type: ignore[arg-type]
+    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
+        return dict.fromkeys(tps, self.log_start)
+
+    def assignment(self) -> set[TP]:
+        return {TOPIC}
+
+    def __getattr__(self, name: str) -> Any:
+        """The consumer's own methods under test, bound to this bookkeeping."""
+        return getattr(_Consumer, name).__get__(self)
+
+    def hand(self, *offsets: int) -> list[int]:
+        """The records faust's drain loop hands to the agents, of those fetched."""
+        handed = []
+        for offset in offsets:
+            last = self._read_offset[TOPIC]
+            if _Consumer._in_sequence(self, TOPIC, offset):  # type: ignore[arg-type]
+                if last is None or offset >= last:  # faust drops what is older
+                    handed.append(offset)
+                    self._read_offset[TOPIC] = offset
+        return handed
 
     def ack(self, *offsets: int) -> None:
         for offset in offsets:
@@ -110,3 +146,65 @@ async def test_a_record_never_handed_over_is_read_again_once_missing_a_while(
     assert book.new_offset() is None
     await asyncio.sleep(0)
     assert book.seeks == [(TOPIC, 100)]
+
+
+async def test_records_fetched_before_a_seek_do_not_jump_ahead_of_those_after_it() -> None:
+    book = Bookkeeping()
+    book._read_offset[TOPIC] = 985  # a rebalance sought the partition to its committed offset
+    # a fetch from before the seek returns first: faust would take 1100 and then drop 985-1099
+    assert book.hand(1100, 1101, 1102) == []
+    await asyncio.sleep(0)
+    assert book.seeks == [(TOPIC, 985)]  # where the records go on from
+    assert book.hand(1103) == []  # still from before the seek
+    assert book.hand(986) == []  # 985 first
+    assert book.hand(985, 986, 987, 988) == [985, 986, 987, 988]
+    assert book.hand(989) == [989]
+    assert book.seeks == [(TOPIC, 985)]
+
+
+async def test_after_a_rebalance_the_committed_record_comes_first() -> None:
+    book = Bookkeeping()
+    book._read_offset[TOPIC] = 519  # handed over before the rebalance
+    book._committed_offset[TOPIC] = 520
+    book._read_offset[TOPIC] = 520  # faust's seek to the committed offset
+    book._expect(TOPIC, 520)
+    # faust alone would take 521 (one past 520 looks like the next) and drop 520
+    assert book.hand(521, 522) == []
+    assert book.hand(520, 521, 522) == [520, 521, 522]
+
+
+async def test_records_deleted_before_they_were_read_are_skipped_once_the_broker_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(transport.asyncio, "sleep", sleep)
+    book = Bookkeeping(log_start=2000)
+    book._committed_offset[TOPIC] = 985
+    await book.seek(TOPIC, 985)  # to the committed offset: records up to 1999 are gone
+    assert book.hand(2000, 2001) == []
+    await book._wait_for(TOPIC, 985)
+    assert slept == []
+    assert book.seeks == [(TOPIC, 985), (TOPIC, 2000)]  # read on from 2000
+    assert book.hand(2000, 2001) == [2000, 2001]
+    book.ack(2000, 2001)
+    assert book.new_offset() == 2002  # the deleted records do not hold the commit back
+
+
+async def test_a_record_that_comes_while_it_is_awaited_ends_the_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    book = Bookkeeping(log_start=0)
+    await book.seek(TOPIC, 985)
+    assert book.hand(990) == []
+
+    async def sleep(seconds: float) -> None:
+        assert book.hand(985) == [985]  # it arrives while the watch sleeps
+
+    monkeypatch.setattr(transport.asyncio, "sleep", sleep)
+    await book._wait_for(TOPIC, 985)
+    assert book.seeks == [(TOPIC, 985), (TOPIC, 985)]  # read from it again, once
+    assert book._gone_below(TOPIC) == 0
