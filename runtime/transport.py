@@ -105,6 +105,14 @@ class _Consumer(driver.Consumer):
         await super().seek(partition, offset)
         self._expect(partition, offset)
 
+    async def _seek(self, partition: TP, offset: int) -> None:
+        """Seek in the consumer's own thread. faust's aiokafka driver calls aiokafka's seek from
+        the worker's thread, which changes the fetcher's buffers while the consumer thread
+        reads them: measured, a worker crashed with KeyError in aiokafka's `fetched_records`
+        once seeks after rebalances became common."""
+        thread = self._thread
+        await thread.call_thread(thread._ensure_consumer().seek, partition, offset)
+
     async def perform_seek(self) -> None:
         """faust's seek of every partition to its committed offset (after a rebalance), after
         which each partition's next record is the one at that offset."""
