@@ -16,7 +16,8 @@ from aftercart.restarts import RestartBook, exit_reason
 from broker.admin import create_topics, groups_ready
 from broker.launcher import LocalKafka, free_ports
 from ingest.openings import openings
-from runtime.settings import Settings, settings_env
+from runtime.child_env import settings_env
+from runtime.settings import Settings
 from schemas.topics import CHANNELS, Topics
 
 PIPELINE = ("streams", *CHANNELS)

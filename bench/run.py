@@ -23,7 +23,8 @@ from bench.paced import PLACEHOLDER_TIME, publish_paced
 from bench.profiles import RATE, profiled
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
 from broker.admin import create_topics, end_offsets, lag
-from runtime.settings import Settings, settings_env
+from runtime.child_env import settings_env
+from runtime.settings import Settings
 from sandbox.client import SandboxClient
 from schemas.topics import CHANNELS, TopicSpec
 

@@ -40,6 +40,7 @@ from channels.lifetime import expired
 from channels.limits import TokenBucket
 from channels.messages import Message, Receipt, SmsMessage
 from channels.order import LINE_KEY, ended, superseded_note, turn, waiting
+from channels.outcome import Outcome
 from channels.pause import ChannelPause
 from channels.pipeline import Claims
 from channels.render import Renderer
@@ -51,15 +52,12 @@ from runtime.logs import log_about
 from runtime.settings import Settings
 from schemas.codec import InvalidMessage, decode_notification, decode_retry, encode
 from schemas.deadletter import Attempt, dead_letter
-from schemas.events import CloudEvent
 from schemas.notification import NotificationRequest
 from schemas.replay import ReplayNote, replay_of
 from schemas.retry import RETRY_VERSION, Origin, RetryRecord
-from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-Record = tuple[str, bytes | None, bytes, int | None]  # topic, key, value, partition
 
 
 HELD = CircuitOpen.__name__  # the history entry of a message the breaker held, untried
@@ -76,46 +74,6 @@ def held(history: tuple[Attempt, ...]) -> bool:
 def utc_now() -> datetime:
     """The wall clock, in UTC."""
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one message: delivered (receipt), already delivered (skipped), to be
-    tried again (retry: the record for the retry topic), kept on the dead-letter topic
-    (dead), or past its useful life unsent (expired), with what the provider said about the
-    contact point."""
-
-    request: NotificationRequest | None = None
-    receipt: Receipt | None = None
-    skipped: bool = False
-    suppressed: bytes | None = None  # a replay's already-sent message, as a decision record
-    found: bool = False  # the provider had it from an attempt whose answer was lost
-    retry: bytes | None = None
-    dead: bytes | None = None
-    expired: bool = False  # past its useful life: not sent, recorded in the ledger
-    superseded: bool = False  # a later message of its order ended it unsent (channels/order.py)
-    due: datetime | None = None  # with retry: when the next attempt is due
-    feedback: CloudEvent | None = None  # contact.failed, for the stream processor to act on
-
-
-def follow_ups(
-    outcome: Outcome, topics: Topics, channel: str, key: bytes | None, partition: int
-) -> list[Record]:
-    """What to publish once a message of `partition` (under `key`) is handled, in this order:
-    the provider's word on the contact point, for the stream processor, keyed by customer;
-    the retry record, in the message's own partition (the retry topic is co-partitioned with
-    the ledger); the dead letter; a replay's suppression, for the decisions topic."""
-    records: list[Record] = []
-    if outcome.feedback is not None:
-        feedback = outcome.feedback
-        records.append((topics.events, feedback.partitionkey.encode(), encode(feedback), None))
-    if outcome.retry is not None:
-        records.append((topics.retry(channel), key, outcome.retry, partition))
-    if outcome.dead is not None:
-        records.append((topics.deadletter, None, outcome.dead, None))
-    if outcome.suppressed is not None:
-        records.append((topics.decisions, key, outcome.suppressed, None))
-    return records
 
 
 @dataclass(frozen=True)

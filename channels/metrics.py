@@ -11,8 +11,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from channels.base import Sender
-from channels.delivery import Outcome
 from channels.messages import Message, Receipt
+from channels.outcome import Outcome
 
 OUTCOMES = ("sent", "already_sent", "retried", "dead_lettered", "expired", "superseded")
 

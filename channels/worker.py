@@ -22,9 +22,10 @@ from typing import Any
 import faust
 
 from channels.base import Sender
-from channels.delivery import Clock, Delivery, Outcome, follow_ups, utc_now
+from channels.delivery import Clock, Delivery, utc_now
 from channels.ledger import Ledger, Write
 from channels.metrics import ChannelMetrics
+from channels.outcome import Outcome, follow_ups
 from channels.pipeline import take_in_order
 from channels.registry import Wrap, build_sender
 from channels.render import Renderer

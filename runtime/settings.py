@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.brand import DEFAULT_COLOUR, Brand
+from runtime.durations import seconds_of
 
 # Push services a stored subscription may point at. Anything else is refused, so a
 # subscription can never make a worker call an arbitrary or internal address.
@@ -375,33 +374,6 @@ class Settings(BaseSettings):
         return self.push_allowed_origins
 
 
-def seconds_of(text: str) -> float:
-    """Seconds in a duration as a person writes it: 24h, 10m, 90s, 2d, 1h30m or 3600."""
-    spec = text.strip().lower()
-    try:
-        return float(spec)
-    except ValueError:
-        pass
-    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([dhms])", spec)
-    if not parts or re.sub(r"(\d+(?:\.\d+)?)\s*([dhms])", "", spec).strip():
-        raise ValueError(f"{text!r} is not a duration such as 24h, 10m, 90s or 2d")
-    return sum(float(n) * _UNIT_S[unit] for n, unit in parts)
-
-
-_UNIT_S = {"d": 86_400.0, "h": 3_600.0, "m": 60.0, "s": 1.0}
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that rebuilds these settings in a child process."""
-    env: dict[str, str] = {}
-    for name, value in settings:
-        if value is None:
-            continue
-        plain = _plain(value)
-        env[f"AFTERCART_{name.upper()}"] = plain if isinstance(plain, str) else json.dumps(plain)
-    return env
-
-
 def _secrets_in(value: object) -> list[SecretStr]:
     """Every secret in a settings value: itself, or those of a list or of a dict's lists."""
     if isinstance(value, SecretStr):
@@ -409,16 +381,3 @@ def _secrets_in(value: object) -> list[SecretStr]:
     if isinstance(value, dict):
         value = [s for listed in value.values() for s in listed]
     return list(value) if isinstance(value, list) else []
-
-
-def _plain(value: object) -> object:
-    """A settings value with its secrets revealed, as an environment variable holds it."""
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, bool | int | float | Path | time):
-        return str(value)
-    return value

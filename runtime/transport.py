@@ -63,7 +63,7 @@ class _Consumer(driver.Consumer):
 
         A fetch that was under way when a rebalance sought the partition back to its committed
         offset can return its records after the seek: measured in `make chaos` (a worker
-        killed, or one added), records 7 to 90 offsets ahead came first, faust-streaming took
+        killed, or one added), records 5 to 90 offsets ahead came first, faust-streaming took
         them and then dropped every record below them (it drops what is older than the last
         one it handed over), and the partition was read again from the first dropped one
         seconds later (`_read_again`), after the same customers' later messages had gone:

@@ -16,7 +16,7 @@ from test_pipeline import arrivals, publish
 from aftercart.stack import Stack
 from bench.measure import wait_until
 from operate.sources import read_decisions
-from runtime.settings import settings_env
+from runtime.child_env import settings_env
 from sandbox.client import SandboxClient
 from schemas.codec import new_event
 from schemas.events import CloudEvent

@@ -26,7 +26,8 @@ from aftercart.stack import Stack
 from bench.measure import wait_until
 from broker import free_ports
 from broker.admin import lag
-from runtime.settings import Settings, settings_env
+from runtime.child_env import settings_env
+from runtime.settings import Settings
 from sandbox.client import SandboxClient
 from schemas.codec import new_event
 from schemas.notification import notification_id

@@ -23,7 +23,8 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from aftercart.processes import Child, Supervisor
 from runtime.apps import faust_app, run_worker
-from runtime.settings import Settings, settings_env
+from runtime.child_env import settings_env
+from runtime.settings import Settings
 from schemas.events import OrderPlaced
 from schemas.topics import Topics
 from streams.products import install_products

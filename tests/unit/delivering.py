@@ -12,10 +12,11 @@ from typing import Any
 
 import orjson
 
-from channels.delivery import Delivery, Outcome
+from channels.delivery import Delivery
 from channels.errors import RetriableError
 from channels.ledger import Ledger
 from channels.messages import Receipt
+from channels.outcome import Outcome
 from channels.pipeline import Pipeline
 from channels.worker import by_customer, by_record
 from runtime.settings import Settings

@@ -6,8 +6,9 @@ import asyncio
 
 from delivering import FakeEvent, FakeSender, delivery, request
 
-from channels.delivery import Delivery, Outcome, follow_ups
+from channels.delivery import Delivery
 from channels.errors import OptedOut, RetriableError
+from channels.outcome import Outcome, follow_ups
 from runtime.settings import Settings
 from schemas.codec import decode_event, new_event
 from schemas.topics import Topics

@@ -12,10 +12,10 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from aftercart.demo.sample_shop import CUSTOMERS, _order_data
-from channels.delivery import Outcome
 from channels.errors import PermanentError, RetriableError
 from channels.messages import EmailMessage, Receipt
 from channels.metrics import ChannelMetrics, outcome_of
+from channels.outcome import Outcome
 from runtime.metrics import exposition, new_registry
 from schemas.codec import encode, new_event
 from schemas.decision import DecisionRecord

@@ -22,7 +22,8 @@ from sendgrid.helpers.mail import CustomArg, Mail
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from runtime.settings import Settings, settings_env
+from runtime.child_env import settings_env
+from runtime.settings import Settings
 from sandbox.faults import ChannelProfile, Faults
 from sandbox.testing import SandboxHandle
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from runtime.settings import Settings, settings_env
+from runtime.child_env import settings_env
+from runtime.settings import Settings
 
 
 def test_without_credentials_every_provider_is_the_sandbox() -> None:
