@@ -14,8 +14,11 @@ demo: $(STAMP) tools
 test: $(STAMP) tools browser lint
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
+# make bench BENCH_ARGS="--scale" (or any of `aftercart bench --help`'s options)
+BENCH_ARGS ?=
+
 bench: $(STAMP) tools
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 chaos: $(STAMP) tools
 	$(BIN)/python -m bench.chaos

@@ -6,21 +6,22 @@ import json
 import logging
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
 from aftercart.processes import RUN_FILE, Child, RunFile, Running, Supervisor, tail
 from aftercart.restarts import RestartBook, exit_reason
+from aftercart.scale import ROLES
 from broker.admin import create_topics, groups_ready
 from broker.launcher import LocalKafka, free_ports
 from ingest.openings import openings
 from runtime.child_env import settings_env
 from runtime.settings import Settings
-from schemas.topics import CHANNELS, Topics
+from schemas.topics import Topics
 
-PIPELINE = ("streams", *CHANNELS)
+PIPELINE = ROLES
 KAFKA = "kafka"
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,15 @@ class Stack:
             )
 
     def start(
-        self, workers: Sequence[str] = PIPELINE, *, wait: bool = True, gateway: bool = True
+        self,
+        workers: Sequence[str] = PIPELINE,
+        *,
+        wait: bool = True,
+        gateway: bool = True,
+        counts: Mapping[str, int] | None = None,
     ) -> None:
-        """Broker, topics, sandbox, gateway, then the pipeline workers; stops all on failure."""
+        """Broker, topics, sandbox, gateway, then the pipeline workers (`counts`: processes of
+        a role, one where not named); stops all on failure."""
         try:
             if self.broker is not None:
                 self.broker.start()
@@ -84,18 +91,28 @@ class Stack:
             self._wait_http(sandbox, f"{self.settings.sandbox_url}/healthz", 60)
             if gateway:
                 self.start_gateway()
-            self.start_workers(workers, wait=wait)
+            self.start_workers(workers, wait=wait, counts=counts)
         except BaseException:
             self.stop()
             raise
 
-    def start_workers(self, workers: Sequence[str] = PIPELINE, *, wait: bool = True) -> None:
-        """Start pipeline workers (broker and topics must be up); wait for their groups."""
+    def start_workers(
+        self,
+        workers: Sequence[str] = PIPELINE,
+        *,
+        wait: bool = True,
+        counts: Mapping[str, int] | None = None,
+    ) -> None:
+        """Start pipeline workers (broker and topics must be up), `counts[role]` processes of a
+        role where given (they share its partitions); wait for their groups."""
         env = settings_env(self.settings)
         for name in workers:
             child = self.supervisor.spawn_cli(f"worker-{name}", ["worker", name], env)
             if base := self.worker_url(name):
                 self._urls[child.name] = (base, f"{base}/healthz")
+        for name in workers:
+            for _ in range((counts or {}).get(name, 1) - 1):
+                self.add_worker(name)
         self.record()
         if wait:
             self.wait_workers(workers)
@@ -138,6 +155,14 @@ class Stack:
     def wait_workers(self, workers: Sequence[str] = PIPELINE, timeout: float = 120) -> None:
         """Block until every worker's consumer group is stable with partitions assigned."""
         self.wait_groups(self.group_ids(workers), timeout)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Block until every pipeline worker answers /readyz ready: partitions assigned and
+        its tables recovered."""
+        for child in list(self.supervisor.children):
+            base, _ = self._urls.get(child.name, ("", ""))
+            if child.name.startswith("worker-") and base:
+                self._wait_http(child, f"{base}/readyz", timeout)
 
     def wait_groups(self, groups: Sequence[str], timeout: float = 120) -> None:
         """Block until each consumer group is stable with partitions assigned."""
@@ -235,9 +260,10 @@ class Stack:
         for child in self.supervisor.children:
             if child.name.startswith("worker-"):
                 lines.append((child.name, f"log {child.log_path}"))
-                worker = child.name.removeprefix("worker-")
-                if base := self.worker_url(worker):
-                    lines.append((f"{worker} metrics", f"{base}/metrics"))
+                base, _ = self._urls.get(child.name, ("", ""))
+                if base:
+                    role = child.name.removeprefix("worker-")
+                    lines.append((f"{role} metrics", f"{base}/metrics"))
         return lines
 
     def worker_url(self, worker: str) -> str:

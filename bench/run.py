@@ -8,7 +8,9 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,14 @@ from kafka import KafkaProducer
 from aftercart.demo.run import demo_settings
 from aftercart.stack import PIPELINE, Stack
 from bench import ingest, passthrough, replay
-from bench.measure import cpu_seconds, machine_probe, peak_rss_mb, percentile, wait_until
+from bench.measure import (
+    cpu_ms_per_notification,
+    cpu_seconds,
+    machine_probe,
+    peak_rss_mb,
+    percentile,
+    wait_until,
+)
 from bench.paced import PLACEHOLDER_TIME, publish_paced
 from bench.profiles import RATE, profiled
 from bench.workload import Expectation, customers, encoded, order_event, orders, setup_events
@@ -30,18 +39,29 @@ from schemas.topics import CHANNELS, TopicSpec
 
 CUSTOMERS = 2_000
 BASELINE_EVENTS = 20_000
-OFFERED_PER_S = 500
 LATENCY_SECONDS = 20
-INGEST_PER_S = 1_600
 INGEST_SECONDS = 15
 
 
-def run_bench(
-    base: Settings, *, events: int, output: str, only: str = "all", profile: Path | None = None
-) -> int:
-    """Run the passes (all, or only `pipeline` or `ingest`), print the figures and write them
-    to `output` (figures of passes not run are kept from the file as it was); with `profile`,
-    each worker's profile of the throughput pass is written there (bench/profiles.py)."""
+@dataclass(frozen=True)
+class Options:
+    """What `aftercart bench`'s options ask for (bench/__main__.py)."""
+
+    events: int = 20_000  # in the throughput and faults passes
+    only: str = "all"  # all, pipeline, throughput (with the baseline) or ingest
+    profile: Path | None = None  # where py-spy profiles of the throughput pass go
+    scale: Mapping[str, int] = field(default_factory=dict)  # the scale pass's processes
+    offered: int = 1_000  # events/s in the latency pass
+    ingest_rate: int = 3_000  # webhooks/s in the ingest pass's open loop
+
+
+def run_bench(base: Settings, options: Options, output: str) -> int:
+    """Run the passes (all, or only some: `options.only`), print the figures and write them to
+    `output` (with `only`, the figures of passes not run are kept from the file as it was);
+    with `profile`, each worker's profile of the throughput pass is written there
+    (bench/profiles.py); with `scale` (processes per role), the throughput pass runs once
+    more with that many."""
+    only = options.only
     # No SMS rate limit: the bench measures the pipeline, and the sandbox has none.
     settings = demo_settings(base).model_copy(update={"sms_segments_per_s": 0.0})
     run_dir = settings.data_dir / "bench"
@@ -51,19 +71,16 @@ def run_bench(
     results["machine_probe_s"] = {"before": machine_probe()}
     with Stack(settings, run_dir) as stack:
         stack.start(workers=())
-        if only != "pipeline":
+        if only in ("all", "ingest"):
             # First, on a quiet broker, before the pipeline workers start: the figure is the
             # gateway and Kafka, nothing else.
-            say(f"ingest pass: signed Shopify webhooks at {INGEST_PER_S}/s, then flat out ...")
-            results["ingest"] = ingest.run_pass(
-                stack, settings, rate=INGEST_PER_S, seconds=INGEST_SECONDS
-            )
-        elif "ingest" in previous:
-            results["ingest"] = previous["ingest"]
+            rate = options.ingest_rate
+            say(f"ingest pass: signed Shopify webhooks at {rate}/s, then flat out ...")
+            results["ingest"] = ingest.run_pass(stack, settings, rate=rate, seconds=INGEST_SECONDS)
         if only != "ingest":
             stack.start_workers(PIPELINE)
-            pipeline_passes(stack, settings, events, results, profile)
-        else:
+            pipeline_passes(stack, settings, options, results)
+        if only != "all":
             results = previous | results
         results["peak_rss_mb"] = {
             c.name: peak_rss_mb(c.process.pid) for c in stack.supervisor.children
@@ -79,9 +96,11 @@ def run_bench(
 
 
 def pipeline_passes(
-    stack: Stack, settings: Settings, events: int, results: dict[str, Any], profile: Path | None
+    stack: Stack, settings: Settings, options: Options, results: dict[str, Any]
 ) -> None:
-    """Baseline, throughput and latency of the pipeline from the events topic to the sandbox."""
+    """Baseline, throughput, replay, latency and faults of the pipeline from the events topic
+    to the sandbox (only the first two with `--only throughput`), then the scale pass."""
+    events, profile, scale = options.events, options.profile, options.scale
     say("stack up; baseline pass (bare faust passthrough) ...")
     results["baseline"] = baseline(stack, settings)
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
@@ -99,27 +118,60 @@ def pipeline_passes(
         stack.check,
     )
     say(f"{CUSTOMERS} customers set up; throughput pass with {events} events ...")
-    before = cpu_by_process(stack)
     pids = {c.name: c.process.pid for c in stack.supervisor.children if c.name != "gateway"}
     with profiled(pids, profile) if profile else nullcontext():
         results["throughput"] = throughput(stack, producer, sandbox, people, events)
-    after = cpu_by_process(stack)
     if profile:
         results["throughput"]["profiled"] = f"py-spy at {RATE}/s, into {profile}"
-    results["throughput"]["cpu_seconds"] = {
-        name: round(after[name] - before[name], 1) for name in after if name in before
-    }
-    say("replay pass: a dry-run replay of every event so far ...")
-    results["replay"] = replay.run_pass(stack, settings)
-    say(f"latency pass at {OFFERED_PER_S} events/s for {LATENCY_SECONDS}s ...")
-    results["latency"] = latency(stack, sandbox, people)
-    say(f"faults pass: {events} events, every provider failing 5% (503) and 1% (429) ...")
-    results["faults"] = faults(stack, producer, sandbox, people, events)
-    clean = results["throughput"]["notifications_per_s"]
-    results["faults"]["of_clean_throughput"] = round(
-        results["faults"]["notifications_per_s"] / clean, 2
+    results["throughput"]["of_faust_baseline"] = round(
+        results["throughput"]["notifications_per_s"]
+        / results["baseline"]["faust_passthrough_events_per_s"],
+        2,
     )
+    clean = results["throughput"]["notifications_per_s"]
+    if options.only != "throughput":
+        say("replay pass: a dry-run replay of every event so far ...")
+        results["replay"] = replay.run_pass(stack, settings)
+        say(f"latency pass at {options.offered} events/s for {LATENCY_SECONDS}s ...")
+        results["latency"] = latency(stack, sandbox, people, options.offered)
+        say(f"faults pass: {events} events, every provider failing 5% (503) and 1% (429) ...")
+        results["faults"] = faults(stack, producer, sandbox, people, events)
+        results["faults"]["of_clean_throughput"] = round(
+            results["faults"]["notifications_per_s"] / clean, 2
+        )
+    if scale:
+        say(f"scale pass: the throughput pass again with processes per role {dict(scale)} ...")
+        results["scale"] = scaled(stack, producer, sandbox, people, events, scale, clean)
     producer.close()
+
+
+def scaled(
+    stack: Stack,
+    producer: KafkaProducer,
+    sandbox: SandboxClient,
+    people: list[Any],
+    count: int,
+    scale: Mapping[str, int],
+    one_each: int,
+) -> dict[str, Any]:
+    """The throughput pass with `scale[role]` processes of each role named (more are added
+    beside the one running): its figures, and its throughput over the one-each figure."""
+    for role, processes in scale.items():
+        for _ in range(processes - 1):
+            stack.add_worker(role)
+    stack.wait_workers(list(scale))
+    stack.wait_ready()  # the new ones' ledgers recovered: not part of the timed pass
+    since = sandbox.last_seq()
+    figures = throughput(stack, producer, sandbox, people, count, first_order=3_000_000)
+    accepted = Counter(
+        m["notification_id"] for m in sandbox.messages(since=since, status="accepted")
+    )
+    return {
+        "processes": dict(scale),
+        **figures,
+        "duplicates": sum(n - 1 for n in accepted.values()),
+        "of_one_each": round(figures["notifications_per_s"] / one_each, 2),
+    }
 
 
 def cpu_by_process(stack: Stack) -> dict[str, float]:
@@ -204,18 +256,29 @@ def publish_up_front(
 
 
 def throughput(
-    stack: Stack, producer: KafkaProducer, sandbox: SandboxClient, people: list[Any], count: int
+    stack: Stack,
+    producer: KafkaProducer,
+    sandbox: SandboxClient,
+    people: list[Any],
+    count: int,
+    first_order: int = 0,
 ) -> dict[str, Any]:
-    """N events published up front; first publish to last notification received."""
+    """N events published up front; first publish to last notification received; the CPU
+    each process used meanwhile, and per notification."""
+    before = cpu_by_process(stack)
     since = sandbox.last_seq()
-    expect, first_publish_ms = publish_up_front(stack, producer, people, count)
+    expect, first_publish_ms = publish_up_front(stack, producer, people, count, first_order)
     seen = _arrivals(sandbox, expect, since, stack, timeout=600)
     seconds = (max(seen.values()) - first_publish_ms) / 1000
+    after = cpu_by_process(stack)
+    cpu = {name: after[name] - before[name] for name in after if name in before}
     return {
         "events": count,
         "notifications": len(seen),
         "seconds": round(seconds, 2),
         "notifications_per_s": round(len(seen) / seconds),
+        "cpu_seconds": {name: round(c, 1) for name, c in cpu.items()},
+        "cpu_ms_per_notification": cpu_ms_per_notification(cpu, len(seen)),
     }
 
 
@@ -268,11 +331,13 @@ def faults(
     }
 
 
-def latency(stack: Stack, sandbox: SandboxClient, people: list[Any]) -> dict[str, Any]:
+def latency(
+    stack: Stack, sandbox: SandboxClient, people: list[Any], offered: int
+) -> dict[str, Any]:
     """Events offered at a steady rate; each notification timed from event creation."""
     expect = Expectation({})
     since = sandbox.last_seq()
-    total = OFFERED_PER_S * LATENCY_SECONDS
+    total = offered * LATENCY_SECONDS
     # Built and encoded up front so the load generator spends its CPU on sending; each event
     # gets its creation time stamped in at the moment it is sent (bench/paced.py).
     planned = [
@@ -284,7 +349,7 @@ def latency(stack: Stack, sandbox: SandboxClient, people: list[Any]) -> dict[str
         stack.settings.kafka_bootstrap,
         stack.topics.events,
         [encoded(event) for _, event in planned],
-        OFFERED_PER_S,
+        offered,
     )
     used = (cpu_seconds(os.getpid()) or 0.0) - used
     for (customer, event), at_ms in zip(planned, sent_at_ms, strict=True):
@@ -299,7 +364,7 @@ def latency(stack: Stack, sandbox: SandboxClient, people: list[Any]) -> dict[str
         second = int((expect.sent_at_ms[nid] - first) // 2000) * 2
         windows.setdefault(second, []).append(seen[nid] - expect.sent_at_ms[nid])
     return {
-        "offered_events_per_s": OFFERED_PER_S,
+        "offered_events_per_s": offered,
         "events": total,
         "load_generator_cpu_seconds_per_1000": round(used / total * 1000, 2),
         "notifications": len(delays),
