@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 from stacks import order_placed, run_json, started
 from test_pipeline import arrivals, customer, publish
 from test_replay import accepted, settle
@@ -36,7 +37,7 @@ from schemas.events import CloudEvent
 from schemas.notification import notification_id, resend_id
 
 CUSTOMERS = tuple(f"ri-{n}" for n in range(1, 5))
-UPDATES = 10_000  # profile updates between the first and the last orders: ~3 s of replay
+UPDATES = 15_000  # profile updates between the first and the last orders: ~4 s of replay
 STOPPED = re.compile(r"aftercart replay: stopped; to go on: --from-offset for each of (.+)$", re.M)
 
 
@@ -102,10 +103,18 @@ def test_a_stopped_replay_goes_on_from_where_it_says_and_sends_nothing_twice(
     argv = ["replay", "events", *(f"--customer={cid}" for cid in CUSTOMERS), "--resend", "--yes"]
     started = len(profiles) + len(first)  # then a first order of some customer is among them
 
-    def some_back() -> bool:
-        return sum(on_events(stack).values()) - everything >= started
+    # Watched on one open connection: a new admin client per look took long enough on a slow
+    # machine for the replay to finish before Ctrl-C came (it exited 0, not 130)
+    watcher = KafkaConsumer(bootstrap_servers=stack.settings.kafka_bootstrap)
+    partitions = [TopicPartition(stack.topics.events, p) for p in ends]
 
-    code, stopped, err = stopped_midway(argv, some_back)
+    def some_back() -> bool:
+        return sum(watcher.end_offsets(partitions).values()) - everything >= started
+
+    try:
+        code, stopped, err = stopped_midway(argv, some_back)
+    finally:
+        watcher.close()
     # Then it exits 130 saying where it stopped: each partition's next record to put back
     assert code == 130, err
     said = STOPPED.search(err)
