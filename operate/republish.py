@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from kafka import KafkaProducer
 
+from operate.pace import Pace
 from operate.replay import HEADER, Judge, Tally
 from operate.scan import Progress, scan
 from operate.selection import Selection, about
@@ -34,6 +35,7 @@ class Run:
     by: str
     at: str
     dry_run: bool = True
+    rate: float | None = None  # records put back per second, at most; None: as fast as it can
 
     def header(self) -> bytes:
         """The `aftercart-replay` header every record put back carries."""
@@ -58,6 +60,7 @@ def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: No
     producer = None if run.dry_run else _producer(run.bootstrap)
     header = [(HEADER, run.header())]
     refused: list[tuple[int, int, BaseException]] = []  # by the producer's I/O thread
+    pace = Pace(run.rate)
     try:
         for n, record in enumerate(scan(run.bootstrap, source.name, run.selection, progress)):
             tally.read += 1
@@ -74,6 +77,7 @@ def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: No
                 run.judge.event(record.value, tally)
                 value = record.value
             if producer is not None and value is not None:
+                pace.wait()
                 sent = producer.send(
                     source.name, value, record.key, header, partition=record.partition
                 )

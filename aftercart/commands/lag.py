@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aftercart.commands.base import Command, positive_seconds
+from aftercart.commands.base import Command, positive_number
 from runtime.settings import Settings
 
 OVER = 1  # --max: some group's total lag is over N
@@ -108,11 +108,11 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--watch", action="store_true", help="refresh until Ctrl-C")
     parser.add_argument(
-        "--interval", type=positive_seconds, default=2.0, metavar="S", help="--watch refresh (2 s)"
+        "--interval", type=positive_number, default=2.0, metavar="S", help="--watch refresh (2 s)"
     )
     parser.add_argument(
         "--timeout",
-        type=positive_seconds,
+        type=positive_number,
         default=10.0,
         metavar="S",
         help="longest wait for Kafka, and for reading the commit times, per refresh (10 s)",

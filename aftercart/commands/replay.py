@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aftercart.commands.base import Command, unreachable
+from aftercart.commands.base import Command, positive_number, unreachable
 from aftercart.commands.replay_view import Bar, print_shown, print_table, rendered
 from runtime.settings import Settings
 
@@ -78,6 +78,12 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         default="1",
         help="new ids derive from it: the same tag twice sends nothing twice (default 1)",
     )
+    parser.add_argument(
+        "--rate",
+        type=positive_number,
+        metavar="N",
+        help="put back at most N records a second (default: as fast as Kafka takes them)",
+    )
     parser.add_argument("--yes", action="store_true", help="do not ask before --resend")
     parser.add_argument("--json", action="store_true", help="print one JSON summary object")
 
@@ -133,6 +139,7 @@ def _replay(
         by,
         now.isoformat(),
         args.dry_run,
+        args.rate,
     )
     tally, progress = Tally(), Progress()
     bar = Bar(enabled=sys.stderr.isatty() and not args.json)

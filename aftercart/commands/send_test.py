@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from aftercart.commands.base import Command, positive_seconds, unreachable
+from aftercart.commands.base import Command, positive_number, unreachable
 from runtime.settings import Settings
 
 PROG = "aftercart send-test"
@@ -33,7 +33,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", default="en", help="its language (default en)")
     parser.add_argument(
         "--wait",
-        type=positive_seconds,
+        type=positive_number,
         default=30.0,
         metavar="SECONDS",
         help="how long to wait for the outcome (default 30)",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aftercart.commands.base import Command, positive_seconds
+from aftercart.commands.base import Command, positive_number
 from aftercart.processes import RUN_FILE, RunFile, Running, is_alive
 from runtime.settings import Settings
 
@@ -67,7 +67,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--no-probe", action="store_true", help="check pids only")
     parser.add_argument(
-        "--timeout", type=positive_seconds, default=1.0, metavar="S", help="per probe (1 s)"
+        "--timeout", type=positive_number, default=1.0, metavar="S", help="per probe (1 s)"
     )
 
 

@@ -6,8 +6,8 @@ The replay runs as its own process, as an operator runs it, and gets SIGINT once
 records it put back are on the broker. It puts each partition's records back in offset order,
 so a stopped replay has put back the start of each partition: every customer's profile and
 first order come first and the last order last, with thousands of profile updates between
-(decided again, nothing to send). The replay is still busy with those when stopped, so some
-customers have heard again and some not."""
+(decided again, nothing to send). The replay runs at `--rate 1000`, so it is still busy with
+those when stopped, on any machine: some customers have heard again and some not."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ from schemas.events import CloudEvent
 from schemas.notification import notification_id, resend_id
 
 CUSTOMERS = tuple(f"ri-{n}" for n in range(1, 5))
-UPDATES = 15_000  # profile updates between the first and the last orders: ~4 s of replay
+UPDATES = 5_000  # profile updates between the first and the last orders
+RATE = 1_000  # records put back a second: the replay takes 5 s at least, however fast the machine
 STOPPED = re.compile(r"aftercart replay: stopped; to go on: --from-offset for each of (.+)$", re.M)
 
 
@@ -101,10 +102,10 @@ def test_a_stopped_replay_goes_on_from_where_it_says_and_sends_nothing_twice(
     assert sum(ends.values()) == everything
     # When a resend of every one of their events is stopped once some are back on the broker
     argv = ["replay", "events", *(f"--customer={cid}" for cid in CUSTOMERS), "--resend", "--yes"]
+    # At a rate: at full speed the replay once finished before Ctrl-C reached it (exit 0)
     started = len(profiles) + len(first)  # then a first order of some customer is among them
 
-    # Watched on one open connection: a new admin client per look took long enough on a slow
-    # machine for the replay to finish before Ctrl-C came (it exited 0, not 130)
+    # Watched on one open connection (a new admin client per look is slow)
     watcher = KafkaConsumer(bootstrap_servers=stack.settings.kafka_bootstrap)
     partitions = [TopicPartition(stack.topics.events, p) for p in ends]
 
@@ -112,7 +113,7 @@ def test_a_stopped_replay_goes_on_from_where_it_says_and_sends_nothing_twice(
         return sum(watcher.end_offsets(partitions).values()) - everything >= started
 
     try:
-        code, stopped, err = stopped_midway(argv, some_back)
+        code, stopped, err = stopped_midway([*argv, f"--rate={RATE}"], some_back)
     finally:
         watcher.close()
     # Then it exits 130 saying where it stopped: each partition's next record to put back

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from test_replay_pace import Clock
 from test_replay_scan import FakeConsumer
 from test_replay_selection import judge, request
 
+from operate.pace import Pace
 from operate.replay import Tally
 from operate.republish import NotAcknowledged, Run, replay
 from operate.scan import Progress
@@ -49,6 +51,12 @@ class FakeProducer:
         pass
 
 
+class TakesAll(FakeProducer):
+    def send(self, topic: str, value: bytes, key: bytes, headers: Any, partition: int) -> Any:
+        self.sent.append((topic, partition))
+        return Taken()
+
+
 class Notifications(FakeConsumer):
     """notify.email with a readable notification in every record."""
 
@@ -78,3 +86,15 @@ def test_a_dry_run_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     tally = Tally()
     replay(replace(run, dry_run=True), tally, Progress())
     assert (tally.selected, tally.published, tally.would_send) == (2, 0, 2)
+
+
+def test_a_replay_with_a_rate_puts_records_back_no_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    producer, clock = TakesAll(), Clock()
+    monkeypatch.setattr("operate.scan.open_consumer", lambda *a, **c: Notifications({0: 3, 1: 3}))
+    monkeypatch.setattr("operate.republish._producer", lambda bootstrap: producer)
+    monkeypatch.setattr("operate.republish.Pace", lambda rate: Pace(rate, clock, clock.sleep))
+    run = Run("kafka:9092", Selection(), judge(Known()), "r-1", "ops", "now", False, rate=2)
+    replay(run, Tally(), Progress())
+    # six records at two a second: the last goes 2.5 s after the first
+    assert len(producer.sent) == 6
+    assert clock.now == pytest.approx(102.5)
