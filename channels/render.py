@@ -82,6 +82,8 @@ class _Environment(Environment):
 
 
 TEST_MARK = "[TEST] "
+# A shop's own _words.j2 from before the preference line: English rather than nothing.
+ENGLISH_PREFERENCES = "Choose which messages you get, and how:"
 
 
 def _marked(req: NotificationRequest, text: str) -> str:
@@ -114,6 +116,7 @@ class Renderer:
         self._shop = (brand or Brand()).for_templates()
         self._default = default_language
         self._found: dict[tuple[str, str, str], Template] = {}
+        self._words: dict[str, str] = {}  # language: the preferences line's words
 
     def load(self, name: str) -> Template:
         """Compile one template file by its name (`en/order.placed.txt.j2`), once; a syntax
@@ -136,11 +139,25 @@ class Renderer:
             to=req.recipient.email,
             to_name=req.recipient.name or _full_name(req.data),
             subject=_marked(req, blocks["subject"]),
-            text=blocks["text"],
+            text=blocks["text"] + self._preferences_line(template, data),
             html=html,
             customer_id=req.customer_id,
             unsubscribe_url=req.data.get("unsubscribe_url"),
         )
+
+    def _preferences_line(self, template: Template, data: Mapping[str, Any]) -> str:
+        """The text email's last line: where the customer chooses what they get, in the
+        template's language (the HTML's layout says the same in its footer)."""
+        url = link(data.get("preferences_url") or "")
+        if not url:
+            return ""
+        language = str(template.name).split("/")[0]
+        said = self._words.get(language)
+        if said is None:
+            words = self._env.get_template(f"{language}/_words.j2").module
+            said = getattr(words, "preferences", None) or ENGLISH_PREFERENCES
+            self._words[language] = said
+        return f"\n\n{said} {url}"
 
     def sms(self, req: NotificationRequest) -> SmsMessage:
         """The SMS for this request, short enough for one or two segments."""

@@ -10,6 +10,7 @@ live in ingest/routes/, one module per kind of sender; this module is their tabl
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -28,11 +29,15 @@ from ingest.routes.receipts import DeliveryReceipts
 from ingest.routes.shopify import ShopifyWebhooks
 from ingest.routes.unsubscribe import Unsubscribe
 from ingest.routes.woocommerce import WooCommerceWebhooks
-from ingest.web import Answer, App, Handler, Lifespan, Problem
+from ingest.web import Answer, App, Handler, Lifespan, Problem, Routes
 from runtime.settings import Settings
 from runtime.unsubscribe import PATH as UNSUBSCRIBE
 
 RETRY_AFTER = ((b"retry-after", b"5"),)
+
+
+# The routes of the pages for people (pages/), made by the composition root over the intake.
+Pages = Callable[[Intake], Routes]
 
 
 def create_gateway(
@@ -41,9 +46,10 @@ def create_gateway(
     clock: Clock = utc_now,
     lifespan: Lifespan | None = None,
     lookup: NotificationLookup | None = None,
+    pages: Pages | None = None,
 ) -> App:
-    """The gateway's routes around an intake (Kafka connection and de-duplication), and the
-    notifications API over a lookup when one is given."""
+    """The gateway's routes around an intake (Kafka connection and de-duplication), the
+    notifications API over a lookup when one is given, and the pages' routes when given."""
     health = Health(intake)
     shopify = ShopifyWebhooks(settings, intake, clock)
     woocommerce = WooCommerceWebhooks(settings, intake, clock)
@@ -79,6 +85,15 @@ def create_gateway(
         ("GET", NOTIFICATIONS): api.notification,
         ("GET", ORDERS): api.order,
     }
+    if pages is not None:
+        made = pages(intake)
+        for (method, path), handler in made.exact.items():
+            routes[(method, path)] = handler
+        for (method, prefix), handler in made.prefixed.items():
+            counted = method == "POST"
+            prefixes[(method, prefix)] = (
+                intake.metrics.counted(prefix, handler) if counted else handler
+            )
     return App(
         routes,
         max_body=settings.gateway_max_body_bytes,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runtime import preference_links
 from runtime.settings import Settings
 from runtime.unsubscribe import secrets_of
 
@@ -55,6 +56,13 @@ def openings(settings: Settings) -> list[Opening]:
             int(bool(secrets_of(settings))),
             "signing secret",
             "UNSUBSCRIBE_SECRET",
+        ),
+        _opening(
+            "preference center",
+            "/preferences/{link}",
+            int(bool(preference_links.secrets_of(settings))),
+            "signing secret",
+            "PREFERENCES_SECRET",
         ),
     ]
 

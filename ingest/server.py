@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
+from typing import Protocol
 
 import uvicorn
 
 from ingest.accept import Intake
 from ingest.dedupe import SeenEvents, load_seen
-from ingest.gateway import create_gateway
+from ingest.gateway import Pages, create_gateway
 from ingest.metrics import GatewayMetrics
 from ingest.openings import openings
 from ingest.routes.notifications import NotificationLookup
@@ -25,9 +26,23 @@ from schemas.topics import Topics
 log = logging.getLogger(__name__)
 
 
-def build_gateway(settings: Settings, lookup: NotificationLookup | None = None) -> App:
+class Service(Protocol):
+    """Something the gateway runs beside its routes while it serves (following topics)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def build_gateway(
+    settings: Settings,
+    lookup: NotificationLookup | None = None,
+    pages: Pages | None = None,
+    services: Sequence[Service] = (),
+) -> App:
     """The gateway app; it answers 503 until Kafka is reached and its memory is loaded. With
-    a lookup, it serves the notifications API and follows the topics while it runs."""
+    a lookup, it serves the notifications API and follows the topics while it runs; with
+    pages, their routes, and the services they read from run as long as it does."""
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     metrics = GatewayMetrics(new_registry())
     seen = SeenEvents(settings.dedupe_window_h * 3600, max_entries=settings.dedupe_max_entries)
@@ -38,20 +53,21 @@ def build_gateway(settings: Settings, lookup: NotificationLookup | None = None) 
         for route in openings(settings):
             log.info("gateway %s: %s", route.name, route.line())
         task = asyncio.create_task(connect(settings, intake))
-        if lookup is not None:
-            await lookup.start()
+        running = [*([lookup] if lookup is not None else []), *services]
+        for service in running:
+            await service.start()
         try:
             yield
         finally:
-            if lookup is not None:
-                await lookup.stop()
+            for service in running:
+                await service.stop()
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
             if isinstance(intake.sink, KafkaSink):
                 await intake.sink.stop()
 
-    return create_gateway(settings, intake, lifespan=lifespan, lookup=lookup)
+    return create_gateway(settings, intake, lifespan=lifespan, lookup=lookup, pages=pages)
 
 
 async def connect(settings: Settings, intake: Intake, retry_s: float = 2.0) -> None:
@@ -77,13 +93,19 @@ async def connect(settings: Settings, intake: Intake, retry_s: float = 2.0) -> N
         return
 
 
-def run_gateway(settings: Settings, lookup: NotificationLookup | None = None) -> None:
+def run_gateway(
+    settings: Settings,
+    lookup: NotificationLookup | None = None,
+    pages: Pages | None = None,
+    services: Sequence[Service] = (),
+) -> None:
     """Serve until SIGINT/SIGTERM."""
     # What is built at start lives as long as the process: keep the collector off it, and
     # collect young objects less often (per-request garbage is short-lived and acyclic).
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    uvicorn.Server(server_config(settings, build_gateway(settings, lookup))).run()
+    app = build_gateway(settings, lookup, pages, services)
+    uvicorn.Server(server_config(settings, app)).run()
 
 
 def server_config(settings: Settings, app: App) -> uvicorn.Config:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -73,6 +73,14 @@ class Answer:
 CLOSE = ((b"connection", b"close"),)
 Handler = Callable[[Request], Awaitable[Answer]]
 Lifespan = Callable[[], AbstractAsyncContextManager[None]]
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Handlers by (method, path), and by (method, prefix) for paths that carry a name."""
+
+    exact: dict[tuple[str, str], Handler] = field(default_factory=dict)
+    prefixed: dict[tuple[str, str], Handler] = field(default_factory=dict)
 
 
 class App:

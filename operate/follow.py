@@ -2,32 +2,25 @@
 notifications API (ingest/routes/notifications.py): a request is answered from memory, not by
 reading every topic again.
 
-One consumer outside any group reads the decisions, the retry topics, the delivery ledgers,
-the dead letters and the receipts from their beginning (operate/sources.py says what each
-record tells), in a thread beside the gateway's event loop; a topic created later is picked up
-when it appears. Until it has read what was on the topics when it started, it says so
+It reads the decisions, the retry topics, the delivery ledgers, the dead letters and the
+receipts from their beginning (operate/sources.py says what each record tells; broker/following.py
+how they are followed). Until it has read what was on the topics when it started, it says so
 (`waiting`) and the API answers 503. Memory grows with the notifications the topics still
 hold (their retention bounds it): about what `explain` reads, kept.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
-import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
-
-from broker.reading import open_consumer
+from broker.following import Following
 from operate.explain import as_json, life_json
-from operate.sources import Story, folds
+from operate.sources import Fold, Story, folds
 from schemas.decision import DecisionRecord
 from schemas.topics import Topics
 
-log = logging.getLogger(__name__)
 CLIENT_ID = "aftercart-gateway-follow"
 
 
@@ -100,20 +93,19 @@ class OrderStory(Story):
         }
 
 
-class Follower:
+class Follower(Following):
     """The story as the topics grow; the gateway's NotificationLookup."""
 
     def __init__(self, bootstrap: str, topics: Topics, *, recheck_s: float = 5.0) -> None:
-        self.bootstrap = bootstrap
-        self.folds = folds(topics)
-        self.recheck_s = recheck_s
         self.story = OrderStory()
-        self.lock = threading.Lock()
-        self.waiting: str | None = f"connecting to Kafka at {bootstrap}"
-        self._positions: dict[TopicPartition, int] = {}  # next offset to read
-        self._ends: dict[TopicPartition, int] = {}  # what was there when first assigned
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        told = {topic: partial(_told, fold, self.story) for topic, fold in folds(topics).items()}
+        super().__init__(
+            bootstrap,
+            told,
+            CLIENT_ID,
+            recheck_s=recheck_s,
+            ready=lambda: f"{len(self.story.about)} notifications known",
+        )
 
     def notification(self, notification_id: str) -> dict[str, Any] | None:
         """One notification's life, JSON-ready (None if nothing is known of it)."""
@@ -125,69 +117,7 @@ class Follower:
         with self.lock:
             return self.story.order(order)
 
-    async def start(self) -> None:
-        """Begin following in a thread of its own."""
-        self._thread = threading.Thread(target=self._run, name="follow-topics", daemon=True)
-        self._thread.start()
 
-    async def stop(self) -> None:
-        """Stop following (the thread ends within one poll)."""
-        self._stop.set()
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join, 10.0)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._follow()
-            except Exception as exc:
-                log.warning("following the pipeline's topics at %s: %s", self.bootstrap, exc)
-                self._stop.wait(self.recheck_s)
-
-    def _follow(self) -> None:
-        consumer = open_consumer(self.bootstrap, CLIENT_ID)
-        try:
-            assigned: set[TopicPartition] = set()
-            recheck = 0.0
-            while not self._stop.is_set():
-                if time.monotonic() >= recheck:
-                    self._assign(consumer, assigned)
-                    recheck = time.monotonic() + self.recheck_s
-                batch = consumer.poll(timeout_ms=500, max_records=1000)
-                with self.lock:
-                    for tp, records in batch.items():
-                        fold = self.folds[tp.topic]
-                        for record in records:
-                            if record.value:
-                                fold(self.story, record.key, record.value)
-                        self._positions[tp] = records[-1].offset + 1
-                self._catch_up(consumer)
-        finally:
-            consumer.close()
-
-    def _assign(self, consumer: KafkaConsumer, assigned: set[TopicPartition]) -> None:
-        """Every partition of the topics that exist, each where this follower left it."""
-        wanted = {
-            TopicPartition(topic, p)
-            for topic in self.folds
-            for p in consumer.partitions_for_topic(topic) or ()
-        }
-        if wanted == assigned:
-            return
-        consumer.assign(sorted(wanted))
-        for tp in wanted:
-            if tp in self._positions:
-                consumer.seek(tp, self._positions[tp])
-            else:
-                consumer.seek_to_beginning(tp)
-        if self.waiting is not None:
-            self._ends |= consumer.end_offsets(sorted(wanted - assigned))
-        assigned |= wanted
-
-    def _catch_up(self, consumer: KafkaConsumer) -> None:
-        if self.waiting is None:
-            return
-        left = sum(max(0, end - consumer.position(tp)) for tp, end in self._ends.items())
-        self.waiting = f"reading the pipeline's records, {left} left" if left else None
-        if not left:
-            log.info("notifications API ready: %d notifications known", len(self.story.about))
+def _told(fold: Fold, story: Story, key: bytes | None, value: bytes | None) -> None:
+    if value:
+        fold(story, key, value)

@@ -26,8 +26,9 @@ from operate.selection import Source
 from operate.state import Known
 from schemas.codec import InvalidMessage, decode_event, decode_notification, encode
 from schemas.notification import NotificationRequest
-from streams.decide import category_of, switch
+from streams.decide import category_of, paused, switch
 from streams.handle import Context, on_event
+from streams.news import news_of
 from streams.policy import Policy
 
 HEADER = "aftercart-replay"
@@ -96,7 +97,11 @@ class Judge:
         category = category_of(request.template) or "marketing"
         prefs = self.known.preferences.get(request.customer_id)
         profile = self.known.customers.get(request.customer_id) or {}
-        on, why_not, _ = switch(prefs, profile, category, request.channel)
+        news = news_of(request.template)
+        on, why_not, _ = switch(prefs, profile, category, request.channel, news)
+        if on and category == "marketing":
+            why_not = paused(prefs, self.now)
+            on = why_not is None
         if not on:
             tally.count(request.channel, "suppressed", why_not)
             return None

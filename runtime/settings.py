@@ -35,6 +35,9 @@ SECRETS = (
     "api_tokens",
     "push_signup_secret",
     "unsubscribe_secret",
+    "unsubscribe_secrets",
+    "preferences_secret",
+    "preferences_secrets",
 )
 
 
@@ -139,6 +142,12 @@ class Settings(BaseSettings):
     # Further unsubscribe secrets, newest first, after unsubscribe_secret when that is set:
     # links are signed with the newest and accepted under any listed (rotation).
     unsubscribe_secrets: list[SecretStr] = Field(default_factory=list)
+    # Signs the preference center links every email carries (runtime/preference_links.py),
+    # rotated as the unsubscribe secrets are; without any, emails carry none and the gateway's
+    # /preferences pages answer 404. A link holds this many days.
+    preferences_secret: SecretStr | None = None
+    preferences_secrets: list[SecretStr] = Field(default_factory=list)
+    preferences_link_days: int = Field(default=90, ge=1, le=3650)
 
     # Gateway: shop webhooks and CloudEvents in (aftercart gateway)
     gateway_host: str = "127.0.0.1"

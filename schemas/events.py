@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationInfo, model_validator
 
 from schemas.common import (
     Address,
@@ -161,12 +161,29 @@ class QuietHoursChoice(Contract):
 
 
 class PreferencesUpdated(Contract):
-    """The customer's own choice of channels per category, and of quiet hours."""
+    """The customer's own choice of channels per category, and of quiet hours.
+
+    `transactional` and `marketing` set a channel for every message of the kind (and undo
+    what was said of that channel for their news before); the news are finer: `orders` and
+    `shipping` are transactional, `reviews` and `offers` marketing."""
 
     customer_id: Id
     transactional: ChannelSwitches | None = None
     marketing: ChannelSwitches | None = None
+    orders: ChannelSwitches | None = None
+    shipping: ChannelSwitches | None = None
+    reviews: ChannelSwitches | None = None
+    offers: ChannelSwitches | None = None
     quiet_hours: QuietHoursChoice | None = None
+    marketing_paused_until: AwareDatetime | None = Field(
+        default=None,
+        description="No offers or reminders before this time; a past time ends a pause",
+    )
+    via: Annotated[str, Field(max_length=40, pattern=r"^[a-z][a-z ]*$")] | None = Field(
+        default=None,
+        description="Where the customer said it, as explain shows it (preference center)",
+        examples=["preference center"],
+    )
 
 
 class WebpushSubscribed(Contract):

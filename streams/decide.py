@@ -15,6 +15,7 @@ from typing import Any
 from schemas.common import Channel
 from schemas.events import CloudEvent
 from schemas.notification import NotificationRequest, Recipient, notification_id
+from streams.news import NEWS_WORDS, news_of
 from streams.plans import Plan, booked
 from streams.policy import Policy
 from streams.profiles import Preferences, Profile
@@ -73,6 +74,11 @@ class Message:
         """transactional or marketing."""
         return category_of(self.template) or "marketing"
 
+    @property
+    def news(self) -> str:
+        """orders, shipping, reviews or offers (streams/news.py)."""
+        return news_of(self.template)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -104,18 +110,30 @@ def message_for(event: CloudEvent) -> Message | None:
 
 
 def switch(
-    prefs: Preferences | None, profile: Profile, category: str, channel: Channel
+    prefs: Preferences | None,
+    profile: Profile,
+    category: str,
+    channel: Channel,
+    news: str | None = None,
 ) -> tuple[bool, str | None, bool]:
     """Whether the customer gets this category on this channel: (on, why not, chosen).
 
-    What the customer said wins (a preferences event, or the shop's consent fields, which
-    are recorded as preferences). Unsaid: order news by email, and by web push once a
+    What the customer said wins: of the news itself (orders, shipping, reviews, offers:
+    streams/news.py) before its kind (a preferences event, or the shop's consent fields,
+    which are recorded as preferences). Unsaid: order news by email, and by web push once a
     browser subscribed; SMS only when chosen; marketing never without consent.
     """
-    said = (prefs or {}).get(category, {}).get(channel)
-    words, what = CHANNEL_WORDS[channel], CATEGORY_WORDS[category]
-    if said is not None:
-        return bool(said), None if said else f"{words} is switched off for {what}", bool(said)
+    prefs = prefs or {}
+    words = CHANNEL_WORDS[channel]
+    for said_of, what in ((news, NEWS_WORDS.get(news or "")), (category, CATEGORY_WORDS[category])):
+        said = prefs.get(said_of or "", {}).get(channel)
+        if said is not None:
+            why = (
+                None
+                if said
+                else f"{words} is switched off for {what}{_by(prefs, said_of, channel)}"
+            )
+            return bool(said), why, bool(said)
     if category == "marketing":
         return False, f"no consent to marketing by {words}", False
     if channel == "email":
@@ -124,7 +142,22 @@ def switch(
         if profile.get("push_subscriptions"):
             return True, None, False
         return False, MISSING_CONTACT["push"], False
-    return False, f"{words} was not chosen for {what}", False
+    return False, f"{words} was not chosen for {CATEGORY_WORDS[category]}", False
+
+
+def _by(prefs: Preferences, said_of: str | None, channel: Channel) -> str:
+    """by the customer on <day> (<where>), when the switch remembers it."""
+    told = prefs.get("said", {}).get(f"{said_of}.{channel}")
+    return f" by the customer on {told['at']} ({told['via']})" if told else ""
+
+
+def paused(prefs: Preferences | None, now: datetime) -> str | None:
+    """Why no offer or reminder goes now, while the customer paused them; else None."""
+    pause = (prefs or {}).get("paused")
+    if not pause or datetime.fromisoformat(pause["until"]) <= now:
+        return None
+    via = f" ({pause['via']})" if pause.get("via") else ""
+    return f"offers and reminders paused by the customer until {pause['until'][:10]}{via}"
 
 
 def quiet_hours(prefs: Preferences | None, policy: Policy) -> QuietHours:
@@ -150,7 +183,10 @@ def decide(
     decisions = []
     for channel in message.channels:
         nid = notification_id(message.subject, channel, message.template)
-        on, why_not, chosen = switch(prefs, profile, category, channel)
+        on, why_not, chosen = switch(prefs, profile, category, channel, message.news)
+        if on and category == "marketing":
+            why_not = paused(prefs, now)
+            on = why_not is None
         if not on:
             decisions.append(Decision(channel, nid, suppressed=why_not))
             continue
@@ -262,6 +298,8 @@ def _request(
         "event": event.data.model_dump(mode="json", exclude_none=True),  # type: ignore[attr-defined]
         **message.extra,
     }
+    if channel == "email" and policy.preferences is not None:
+        data["preferences_url"] = policy.preferences(event.data.customer_id, now)  # type: ignore[attr-defined]
     return NotificationRequest(
         notification_id=nid,
         channel=channel,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
+from runtime import preference_links
 from runtime.settings import Settings
 from runtime.unsubscribe import link, secrets_of
 from streams.loyalty import Loyalty
@@ -34,6 +35,8 @@ class Policy:
     offer: Offer | None = None
     loyalty: bool = False  # whether messages speak of loyalty points and tiers
     unsubscribe: Callable[[str], str] | None = None  # customer id -> one-click unsubscribe URL
+    # (customer id, now) -> the preference center URL every email carries
+    preferences: Callable[[str, datetime], str] | None = None
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -51,6 +54,7 @@ def policy_from(settings: Settings) -> Policy:
         offer=offer,
         loyalty=settings.loyalty_enabled,
         unsubscribe=_unsubscribe_links(settings),
+        preferences=_preference_links(settings),
     )
 
 
@@ -64,3 +68,11 @@ def _unsubscribe_links(settings: Settings) -> Callable[[str], str] | None:
     if not secrets:
         return None
     return partial(link, settings.public_url, secrets[0])
+
+
+def _preference_links(settings: Settings) -> Callable[[str, datetime], str] | None:
+    secrets = preference_links.secrets_of(settings)
+    if not secrets:
+        return None
+    days = settings.preferences_link_days
+    return partial(preference_links.link, settings.public_url, secrets[0], days)

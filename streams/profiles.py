@@ -11,6 +11,7 @@ Order history and loyalty are folded in by streams/purchases.py.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.common import ChannelSwitches
@@ -24,11 +25,14 @@ from schemas.events import (
     WebpushSubscribed,
 )
 from streams.contacts import is_timezone, read_phone, resolve_timezone
+from streams.news import KIND_OF_NEWS, NEWS_OF_KIND
 
 Profile = dict[str, Any]
 # Only what the customer (or the shop's consent fields) said: {"transactional": {"sms": True},
-# "marketing": {"email": False}, "quiet_hours": {"start": "22:00", "end": "07:00"}}. What was
-# never said is decided by streams/decide.py switch().
+# "marketing": {"email": False}, "shipping": {"sms": False}, "quiet_hours": {"start": "22:00",
+# "end": "07:00"}, "paused": {"until": ISO time, "via": ...}, "said": {"shipping.sms": {"at":
+# "2026-12-06", "via": "preference center"}}}. What was never said is decided by
+# streams/decide.py switch().
 Preferences = dict[str, dict[str, Any]]
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "language")
 MAX_PUSH_SUBSCRIPTIONS = 5
@@ -96,16 +100,40 @@ def apply_subscription(profile: Profile | None, data: WebpushSubscribed) -> Prof
     return merged
 
 
-def apply_preferences(prefs: Preferences | None, data: PreferencesUpdated) -> Preferences:
-    """Fold a preferences.updated event in: only the channels it names change."""
+def apply_preferences(
+    prefs: Preferences | None, data: PreferencesUpdated, at: datetime
+) -> Preferences:
+    """Fold a preferences.updated event in: only the channels it names change.
+
+    A kind's word (transactional, marketing) on a channel replaces what was said of that
+    channel for its news; a news' word (orders, shipping, reviews, offers: streams/news.py)
+    holds over its kind's. When the event says where the customer said it (`via`), each
+    switch it names remembers when and where, for explain ("switched off by the customer on
+    ... (preference center)"). A pause of offers ends at its time, or with a past one."""
     merged = {key: dict(value) for key, value in (prefs or {}).items()}
-    for category in ("transactional", "marketing"):
+    named: list[tuple[str, str]] = []
+    for category in (*NEWS_OF_KIND, *KIND_OF_NEWS):
         switches: ChannelSwitches | None = getattr(data, category)
-        if switches is not None:
-            said = switches.model_dump(exclude_none=True)
-            merged[category] = {**merged.get(category, {}), **said}
+        if switches is None:
+            continue
+        said = switches.model_dump(exclude_none=True)
+        for news in NEWS_OF_KIND.get(category, ()):
+            for channel in said:
+                merged.get(news, {}).pop(channel, None)
+        merged[category] = {**merged.get(category, {}), **said}
+        named += [(category, channel) for channel in said]
+    merged = {key: value for key, value in merged.items() if value or key not in KIND_OF_NEWS}
+    if data.via is not None and named:
+        when = {"at": at.date().isoformat(), "via": data.via}
+        merged["said"] = {**merged.get("said", {}), **{f"{c}.{ch}": when for c, ch in named}}
     if data.quiet_hours is not None:
         merged["quiet_hours"] = data.quiet_hours.model_dump()
+    if data.marketing_paused_until is not None:
+        until = data.marketing_paused_until.astimezone(UTC)
+        if until > at:
+            merged["paused"] = {"until": until.isoformat(), "via": data.via}
+        else:
+            merged.pop("paused", None)
     return merged
 
 

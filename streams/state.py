@@ -66,7 +66,7 @@ def state_changes(
     """
     data = data_of(event)
     if isinstance(data, PreferencesUpdated):
-        return Changes(preferences=apply_preferences(prefs, data))
+        return Changes(preferences=apply_preferences(prefs, data, event.time))
     if isinstance(data, CustomerUpserted):
         return Changes(apply_customer(profile, data), _if_new(apply_consent(prefs, data), prefs))
     if isinstance(data, ContactFailed):

@@ -11,16 +11,22 @@ from runtime.settings import Settings
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the gateway until SIGINT/SIGTERM; with API tokens, follow the pipeline's topics
-    for the notifications API."""
+    for the notifications API; with a preferences secret, the customers' preferences for the
+    preference center."""
     from ingest.server import run_gateway
     from operate.follow import Follower
+    from pages.customers import Customers
+    from pages.routes import page_routes
+    from runtime.preference_links import secrets_of
     from runtime.push import BadPushSetting
     from schemas.topics import Topics
 
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
     lookup = Follower(settings.kafka_bootstrap, topics) if settings.api_tokens else None
+    customers = Customers(settings.kafka_bootstrap, topics)
+    services = [customers] if secrets_of(settings) else []
     try:
-        run_gateway(settings, lookup)
+        run_gateway(settings, lookup, page_routes(settings, customers), services)
     except BadPushSetting as exc:  # a web push setting that cannot work: say which, no trace
         print(f"aftercart gateway: {exc}", file=sys.stderr)
         return 2

@@ -53,6 +53,9 @@ def demo_settings(settings: Settings) -> Settings:
             # long code sends 1, the default.
             "sms_segments_per_s": 100.0,
             "unsubscribe_secret": SecretStr(secrets.token_urlsafe(24)),
+            # Every email links the customer's preference center on this demo's gateway.
+            "preferences_secret": SecretStr(secrets.token_urlsafe(24)),
+            "public_url": f"http://127.0.0.1:{gateway}",
             "shopify_secrets": {storefront.SHOP_DOMAIN: [SecretStr(secrets.token_urlsafe(24))]},
             "woocommerce_secrets": {storefront.WOO_STORE: [SecretStr(secrets.token_urlsafe(24))]},
         }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from browsing import CHROMIUM
 from stacks import operator_env
 
 from aftercart.stack import Stack
@@ -50,3 +52,14 @@ def topics(kafka_bootstrap: str) -> Topics:
 def cli_env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """An operator's shell pointed at the module's stack (its `stack` fixture)."""
     operator_env(stack, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's Chromium, for the tests that drive a real browser (browsing.py)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: `make browser` installs Debian's (as root), "
+            "or set CHROMIUM=/path/to/chromium"
+        )
+    return CHROMIUM

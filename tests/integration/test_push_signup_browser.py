@@ -25,13 +25,13 @@ What stands in, and why:
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browsing import CHROMIUM_ARGS, screenshot_path
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 from pydantic import SecretStr
 from shop_site import shop_site
@@ -48,16 +48,6 @@ from schemas.codec import new_event
 from schemas.events import CloudEvent
 from schemas.notification import notification_id
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# As root (sessions, CI) Chromium needs --no-sandbox; the rest keep it off the closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SECRET = "browser-test-push-signup-secret"
 CUSTOMER = "c-browser"
 SIGNED_UP = "You will hear about your orders here"
@@ -80,16 +70,6 @@ SHOWN = """async () => {
     title: n.title, body: n.body, tag: n.tag, url: n.data.url,
     notification_id: n.data.notification_id, at: n.timestamp }));
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"no Chromium at {CHROMIUM}: `make browser` installs Debian's (as root), "
-            "or set CHROMIUM=/path/to/chromium"
-        )
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -255,4 +235,5 @@ def test_a_shop_page_signs_chromium_up_and_its_service_worker_shows_the_order_ne
         except TimeoutError:
             pass
         assert tags(shown) == expected
+        page.screenshot(path=screenshot_path("push-signup"))
         browser.close()

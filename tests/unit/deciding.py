@@ -25,8 +25,10 @@ PROFILE: dict[str, Any] = {
 }
 
 
-def decide_now(event: CloudEvent, profile: Any, prefs: Any, now: datetime = NOON) -> list[Decision]:
+def decide_now(
+    event: CloudEvent, profile: Any, prefs: Any, now: datetime = NOON, policy: Policy = POLICY
+) -> list[Decision]:
     """What the event's own message decides with nothing waiting (an event that is not a
     message is decided as a checkout reminder, the marketing message it leads to)."""
     message = message_for(event) or Message(event, "checkout.reminder", event.id)
-    return decide(message, profile, prefs, empty(), policy=POLICY, now=now)
+    return decide(message, profile, prefs, empty(), policy=policy, now=now)

@@ -32,7 +32,7 @@ def event(type_name: str, **extra: Any) -> CloudEvent:
 
 def prefs(**transactional: bool) -> dict[str, dict[str, bool]]:
     update = PreferencesUpdated(customer_id="c1", transactional=transactional)  # type: ignore[arg-type]
-    return apply_preferences(None, update)
+    return apply_preferences(None, update, NOW)
 
 
 def sent(decisions: list[Any]) -> dict[str, Any]:
@@ -104,6 +104,7 @@ def test_preferences_change_only_the_channels_named() -> None:
     twice = apply_preferences(
         once,
         PreferencesUpdated(customer_id="c1", transactional={"email": False}),  # type: ignore[arg-type]
+        NOW,
     )
     assert twice["transactional"] == {"email": False, "sms": True}
     assert once["transactional"] == {"sms": True}  # the earlier value is untouched

@@ -29,6 +29,7 @@ def test_with_nothing_configured_every_guarded_route_names_what_opens_it() -> No
             "closed (set AFTERCART_PUSH_SIGNUP_SECRET and AFTERCART_VAPID_PRIVATE_KEY)"
         ),
         "unsubscribe": "closed (set AFTERCART_UNSUBSCRIBE_SECRET)",
+        "preference center": "closed (set AFTERCART_PREFERENCES_SECRET)",
     }
 
 

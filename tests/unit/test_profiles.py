@@ -105,6 +105,7 @@ def test_a_customer_whose_number_is_a_landline_gets_no_sms() -> None:
     prefs = apply_preferences(
         None,
         PreferencesUpdated.model_validate({"customer_id": "c1", "transactional": {"sms": True}}),
+        datetime(2026, 12, 6, tzinfo=UTC),
     )
     event = new_event(
         "order.paid",
