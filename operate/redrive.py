@@ -10,7 +10,7 @@ event's notifications have the ids they had the first time, so nothing is sent t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +53,51 @@ class Outcome:
 
     redriven: dict[str, Target] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+
+
+def select(
+    entries: Iterable[Entry],
+    *,
+    ids: Collection[str] = (),
+    reason: str = "",
+    since: datetime | None = None,
+    redriven_too: bool = False,
+) -> list[Entry]:
+    """The dead letters a redrive takes: those named by id, whose reason holds `reason`
+    (any case), that failed since `since`, all that hold; those redriven already only with
+    `redriven_too`."""
+    return [
+        e
+        for e in entries
+        if (redriven_too or e.redriven is None)
+        and (not ids or e.id in ids)
+        and (not reason or reason.lower() in e.record.reason.lower())
+        and (since is None or e.record.failed_at >= since)
+    ]
+
+
+def summary(selected: int, outcome: Outcome, *, dry_run: bool) -> dict[str, Any]:
+    """What a redrive (or its dry run) did, as `aftercart dlq redrive --json` prints it."""
+    by_topic: dict[str, int] = {}
+    for to in outcome.redriven.values():
+        by_topic[to.topic] = by_topic.get(to.topic, 0) + 1
+    return {
+        "selected": selected,
+        "dry_run": dry_run,
+        "redriven": 0 if dry_run else len(outcome.redriven),
+        "would_redrive": len(outcome.redriven),
+        "by_topic": by_topic,
+        "skipped": outcome.skipped,
+        "ids": sorted(outcome.redriven),
+    }
+
+
+def decoded(original: bytes) -> Any:
+    """A dead letter's original payload: JSON when it is, else text."""
+    try:
+        return orjson.loads(original)
+    except ValueError:
+        return original.decode("utf-8", "backslashreplace")
 
 
 def plan(entries: Iterable[Entry], topics: Topics, now: datetime) -> Outcome:

@@ -8,8 +8,10 @@ sent again (the delivery ledgers), and `--resend` ids are the same each time.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -18,8 +20,12 @@ from kafka import KafkaProducer
 from operate.pace import Pace
 from operate.replay import HEADER, Judge, Tally
 from operate.scan import Progress, scan
-from operate.selection import Selection, about
+from operate.selection import Selection, Source, about
+from operate.state import read_known
+from runtime.settings import Settings
 from schemas.replay import replay_of
+from schemas.topics import Topics
+from streams.policy import policy_from
 
 Tick = Callable[[Progress], None]
 
@@ -48,6 +54,36 @@ class Run:
 
 class NotAcknowledged(RuntimeError):
     """Kafka did not acknowledge some records put back; the message says how many and why."""
+
+
+def prepare(
+    settings: Settings,
+    topics: Topics,
+    chosen: Source,
+    selection: Selection,
+    *,
+    by: str,
+    now: datetime,
+    dry_run: bool,
+    resend: str | None = None,
+    show: int = 0,
+    rate: float | None = None,
+) -> Run:
+    """A replay of `chosen` ready to run: judged with what the pipeline knows now (its
+    tables' changelogs and the ledgers, read here) by the stream processor's own rules;
+    `resend` the tag of a --resend, `show` how many messages to keep rendered."""
+    judge = Judge(
+        chosen,
+        read_known(settings.kafka_bootstrap, topics),
+        policy_from(settings),
+        now,
+        resend=resend,
+        show=show,
+    )
+    replay_id = f"r-{uuid.uuid4().hex[:12]}"
+    return Run(
+        settings.kafka_bootstrap, selection, judge, replay_id, by, now.isoformat(), dry_run, rate
+    )
 
 
 def replay(run: Run, tally: Tally, progress: Progress, tick: Tick = lambda p: None) -> None:

@@ -1,4 +1,4 @@
-"""What the preference center knows of each customer: their preferences, language and
+"""What the pages know of each customer: their preferences, language, email address and
 whether a browser of theirs is subscribed to web push, followed from the stream processor's
 changelogs (the customers and preferences tables) in the gateway, so a page is answered from
 memory. Memory: one small entry per customer who has a profile or said a preference."""
@@ -32,6 +32,7 @@ class Customers(Following):
     def __init__(self, bootstrap: str, topics: Topics, *, recheck_s: float = 5.0) -> None:
         self.profiles: dict[str, tuple[str, str, bool]] = {}
         self.prefs: dict[str, dict[str, Any]] = {}
+        self.emails: dict[str, str] = {}  # email address (lowercased): customer id
         folds = {
             topics.changelog("customers"): self._profile,
             topics.changelog("preferences"): self._preferences,
@@ -50,6 +51,11 @@ class Customers(Following):
             language, first_name, push = self.profiles.get(customer_id, ("en", "", False))
             return Customer(language, first_name, push, self.prefs.get(customer_id))
 
+    def by_email(self, address: str) -> str | None:
+        """The customer whose profile holds this email address, if any."""
+        with self.lock:
+            return self.emails.get(address.strip().lower())
+
     def _profile(self, key: bytes | None, value: bytes | None) -> None:
         if key is None:
             return
@@ -58,6 +64,8 @@ class Customers(Following):
             self.profiles.pop(customer, None)
             return
         profile = orjson.loads(value)
+        if profile.get("email"):
+            self.emails[str(profile["email"]).lower()] = customer
         self.profiles[customer] = (
             profile.get("language") or "en",
             profile.get("first_name") or "",

@@ -22,13 +22,20 @@ CSS = "/assets/pages.css"
 HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (
         b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        b"frame-ancestors 'none'; base-uri 'none'",
+        b"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+        b"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (b"referrer-policy", b"no-referrer"),
     (b"cache-control", b"no-store"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
+)
+# A page that shows an email as sent, in a sandboxed srcdoc frame, which inherits the page's
+# policy: emails style themselves inline, so those pages allow inline styles (never scripts,
+# and still nothing from anywhere but the gateway).
+EMAIL_HEADERS = tuple(
+    (name, value.replace(b"style-src 'self'", b"style-src 'self' 'unsafe-inline'"))
+    for name, value in HEADERS
 )
 
 

@@ -33,6 +33,7 @@ SECRETS = (
     "woocommerce_secrets",
     "events_tokens",
     "api_tokens",
+    "console_tokens",
     "push_signup_secret",
     "unsubscribe_secret",
     "unsubscribe_secrets",
@@ -162,6 +163,9 @@ class Settings(BaseSettings):
     # GET /orders/{order}/notifications; without any, those routes are closed and the gateway
     # does not follow the pipeline's topics.
     api_tokens: list[SecretStr] = Field(default_factory=list)
+    # Tokens that open the ops console (/console on the gateway): typed in once for a session
+    # cookie, or sent as Authorization: Bearer by scripts; without any, the console is off.
+    console_tokens: list[SecretStr] = Field(default_factory=list)
     gateway_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # A client must send a request's whole body within this time, or it is answered 408 and
     # cut off: a client dripping bytes must not hold a connection for ever.

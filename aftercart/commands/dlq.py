@@ -101,7 +101,7 @@ def _list(args: argparse.Namespace, settings: Settings, topics: Any) -> int:
 
 def _show(args: argparse.Namespace, settings: Settings, topics: Any) -> int:
     from operate.deadletters import parse_id
-    from operate.redrive import read_entries
+    from operate.redrive import decoded, read_entries
 
     try:
         wanted = parse_id(args.id)
@@ -116,7 +116,7 @@ def _show(args: argparse.Namespace, settings: Settings, topics: Any) -> int:
         )
         return 1
     record = entry.record
-    original = _decoded(record.original())
+    original = decoded(record.original())
     if args.json:
         redriven = entry.redriven
         _print_json(
@@ -143,7 +143,7 @@ def _show(args: argparse.Namespace, settings: Settings, topics: Any) -> int:
 
 def _redrive(args: argparse.Namespace, settings: Settings, topics: Any) -> int:
     from operate.deadletters import parse_id
-    from operate.redrive import plan, read_entries, redrive
+    from operate.redrive import plan, read_entries, redrive, select, summary
     from operate.timespec import parse_when
 
     if not (args.id or args.reason or args.since):
@@ -160,52 +160,29 @@ def _redrive(args: argparse.Namespace, settings: Settings, topics: Any) -> int:
         which = "--since" if args.since and "duration" in str(exc) else "--id"
         print(f"aftercart dlq redrive: {which}: {exc}", file=sys.stderr)
         return 2
-    chosen = [
-        e
-        for e in read_entries(settings.kafka_bootstrap, topics)
-        if (args.all or e.redriven is None)
-        and (not ids or e.id in ids)
-        and (not args.reason or args.reason.lower() in e.record.reason.lower())
-        and (since is None or e.record.failed_at >= since)
-    ]
+    chosen = select(
+        read_entries(settings.kafka_bootstrap, topics),
+        ids=ids,
+        reason=args.reason or "",
+        since=since,
+        redriven_too=args.all,
+    )
     by = f"{getpass.getuser()}@{socket.gethostname()}"
     if args.dry_run:
         outcome = plan(chosen, topics, now)
     else:
         outcome = redrive(settings.kafka_bootstrap, topics, chosen, by)
-    summary = _summary(len(chosen), outcome, dry_run=args.dry_run)
+    said = summary(len(chosen), outcome, dry_run=args.dry_run)
     if args.json:
-        _print_json(summary)
+        _print_json(said)
         return 0
     verb = "would put back" if args.dry_run else "put back"
     print(f"{len(chosen)} dead letters selected; {verb} {len(outcome.redriven)}")
-    for topic, count in summary["by_topic"].items():
+    for topic, count in said["by_topic"].items():
         print(f"  {count:>6} to {topic}")
     for nid, why in outcome.skipped.items():
         print(f"  not redriven: {nid}: {why}")
     return 0
-
-
-def _summary(selected: int, outcome: Any, *, dry_run: bool) -> dict[str, Any]:
-    by_topic: dict[str, int] = {}
-    for to in outcome.redriven.values():
-        by_topic[to.topic] = by_topic.get(to.topic, 0) + 1
-    return {
-        "selected": selected,
-        "dry_run": dry_run,
-        "redriven": 0 if dry_run else len(outcome.redriven),
-        "would_redrive": len(outcome.redriven),
-        "by_topic": by_topic,
-        "skipped": outcome.skipped,
-        "ids": sorted(outcome.redriven),
-    }
-
-
-def _decoded(original: bytes) -> Any:
-    try:
-        return json.loads(original)
-    except ValueError:
-        return original.decode("utf-8", "backslashreplace")
 
 
 def _age(delta: Any) -> str:

@@ -10,9 +10,9 @@ from runtime.settings import Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the gateway until SIGINT/SIGTERM; with API tokens, follow the pipeline's topics
-    for the notifications API; with a preferences secret, the customers' preferences for the
-    preference center."""
+    """Serve the gateway until SIGINT/SIGTERM; with API tokens or console tokens, follow the
+    pipeline's topics for the notifications API and the console; with a preferences secret
+    or the console, the customers' preferences and addresses too."""
     from ingest.server import run_gateway
     from operate.follow import Follower
     from pages.customers import Customers
@@ -22,11 +22,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from schemas.topics import Topics
 
     topics = Topics(settings.topic_prefix, settings.topic_partitions)
-    lookup = Follower(settings.kafka_bootstrap, topics) if settings.api_tokens else None
+    console = bool(settings.console_tokens)
+    following = settings.api_tokens or console
+    lookup = Follower(settings.kafka_bootstrap, topics, requests=console) if following else None
     customers = Customers(settings.kafka_bootstrap, topics)
-    services = [customers] if secrets_of(settings) else []
+    services = [customers] if secrets_of(settings) or console else []
+    pages = page_routes(settings, customers, lookup if console else None)
     try:
-        run_gateway(settings, lookup, page_routes(settings, customers), services)
+        run_gateway(settings, lookup, pages, services)
     except BadPushSetting as exc:  # a web push setting that cannot work: say which, no trace
         print(f"aftercart gateway: {exc}", file=sys.stderr)
         return 2

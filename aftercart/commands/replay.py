@@ -7,7 +7,6 @@ import getpass
 import json
 import socket
 import sys
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,30 +115,21 @@ def _replay(
     selection: Any,
     now: datetime,
 ) -> int:
-    from operate.replay import Judge, Tally
-    from operate.republish import NotAcknowledged, Run, replay
+    from operate.replay import Tally
+    from operate.republish import NotAcknowledged, prepare, replay
     from operate.scan import Progress
-    from operate.state import read_known
-    from streams.policy import policy_from
 
-    judge = Judge(
+    run = prepare(
+        settings,
+        topics,
         chosen,
-        read_known(settings.kafka_bootstrap, topics),
-        policy_from(settings),
-        now,
+        selection,
+        by=f"{getpass.getuser()}@{socket.gethostname()}",
+        now=now,
+        dry_run=args.dry_run,
         resend=args.resend_tag if args.resend else None,
         show=args.show,
-    )
-    by = f"{getpass.getuser()}@{socket.gethostname()}"
-    run = Run(
-        settings.kafka_bootstrap,
-        selection,
-        judge,
-        f"r-{uuid.uuid4().hex[:12]}",
-        by,
-        now.isoformat(),
-        args.dry_run,
-        args.rate,
+        rate=args.rate,
     )
     tally, progress = Tally(), Progress()
     bar = Bar(enabled=sys.stderr.isatty() and not args.json)

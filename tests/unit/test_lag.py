@@ -13,10 +13,11 @@ import pytest
 from kafka import TopicPartition
 
 from aftercart.cli import main
-from aftercart.commands.lag import GroupLag, Row, age_text, as_json, duration, table, verdict
+from aftercart.commands.lag import table, verdict
 from broker import free_port
 from broker.admin import GroupPartition
 from broker.commits import _Runs, java_hash, offsets_partition, parse_key, parse_value
+from operate.lag import GroupLag, Row, age_text, as_json, duration
 
 
 def _string(text: str) -> bytes:
