@@ -21,7 +21,6 @@ from runtime.child_env import settings_env
 from runtime.settings import Settings
 from schemas.topics import Topics
 
-PIPELINE = ROLES
 KAFKA = "kafka"
 
 log = logging.getLogger(__name__)
@@ -30,8 +29,8 @@ log = logging.getLogger(__name__)
 def free_metrics_ports() -> dict[str, int]:
     """Settings that give each pipeline worker's endpoint a free loopback port, so a stack
     never collides with another one on the same machine."""
-    ports = free_ports(len(PIPELINE))
-    return {f"metrics_port_{w}": port for w, port in zip(PIPELINE, ports, strict=True)}
+    ports = free_ports(len(ROLES))
+    return {f"metrics_port_{w}": port for w, port in zip(ROLES, ports, strict=True)}
 
 
 class StackError(RuntimeError):
@@ -70,7 +69,7 @@ class Stack:
 
     def start(
         self,
-        workers: Sequence[str] = PIPELINE,
+        workers: Sequence[str] = ROLES,
         *,
         wait: bool = True,
         gateway: bool = True,
@@ -98,7 +97,7 @@ class Stack:
 
     def start_workers(
         self,
-        workers: Sequence[str] = PIPELINE,
+        workers: Sequence[str] = ROLES,
         *,
         wait: bool = True,
         counts: Mapping[str, int] | None = None,
@@ -152,7 +151,7 @@ class Stack:
             for w in workers
         ]
 
-    def wait_workers(self, workers: Sequence[str] = PIPELINE, timeout: float = 120) -> None:
+    def wait_workers(self, workers: Sequence[str] = ROLES, timeout: float = 120) -> None:
         """Block until every worker's consumer group is stable with partitions assigned."""
         self.wait_groups(self.group_ids(workers), timeout)
 

@@ -25,7 +25,8 @@ from pydantic import SecretStr
 
 from aftercart.cli import configure_logging, guarded
 from aftercart.demo.run import demo_settings
-from aftercart.stack import PIPELINE, Stack
+from aftercart.scale import ROLES
+from aftercart.stack import Stack
 from bench.chaos_load import Load
 from bench.measure import wait_until
 from bench.scorecard import Arrival, score
@@ -108,7 +109,7 @@ def gateway_kill(chaos: Chaos) -> None:
 
 SCENARIOS: dict[str, Fault] = {
     "broker-kill-leader": broker_kill_leader,
-    **{f"worker-kill-{role}": kill_worker(role) for role in PIPELINE},
+    **{f"worker-kill-{role}": kill_worker(role) for role in ROLES},
     "workers-add-remove": workers_add_remove,
     "provider-storm": provider_storm,
     "provider-down": provider_down,
@@ -188,7 +189,7 @@ def run_chaos(base: Settings, output: str, only: Sequence[str]) -> int:
         settings = settings.model_copy(update={"kafka_bootstrap": cluster.bootstrap})
         with Stack(settings, run_dir, own_broker=False) as stack:
             # faust creates its leader topics with one replica: three, before it does
-            leaders = [f"{g}-__assignor-__leader" for g in stack.group_ids(PIPELINE)]
+            leaders = [f"{g}-__assignor-__leader" for g in stack.group_ids(ROLES)]
             create_topics(cluster.bootstrap, [TopicSpec(name, 1) for name in leaders])
             stack.start()
             chaos = Chaos(stack, cluster, SandboxClient(settings.sandbox_url))

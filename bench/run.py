@@ -18,7 +18,8 @@ from typing import Any
 from kafka import KafkaProducer
 
 from aftercart.demo.run import demo_settings
-from aftercart.stack import PIPELINE, Stack
+from aftercart.scale import ROLES
+from aftercart.stack import Stack
 from bench import ingest, passthrough, replay
 from bench.measure import (
     cpu_ms_per_notification,
@@ -78,7 +79,7 @@ def run_bench(base: Settings, options: Options, output: str) -> int:
             say(f"ingest pass: signed Shopify webhooks at {rate}/s, then flat out ...")
             results["ingest"] = ingest.run_pass(stack, settings, rate=rate, seconds=INGEST_SECONDS)
         if only != "ingest":
-            stack.start_workers(PIPELINE)
+            stack.start_workers(ROLES)
             pipeline_passes(stack, settings, options, results)
         if only != "all":
             results = previous | results
@@ -163,15 +164,36 @@ def scaled(
     stack.wait_ready()  # the new ones' ledgers recovered: not part of the timed pass
     since = sandbox.last_seq()
     figures = throughput(stack, producer, sandbox, people, count, first_order=3_000_000)
-    accepted = Counter(
-        m["notification_id"] for m in sandbox.messages(since=since, status="accepted")
-    )
+    accepted = settled_count(stack, sandbox, since)
     return {
         "processes": dict(scale),
         **figures,
         "duplicates": sum(n - 1 for n in accepted.values()),
         "of_one_each": round(figures["notifications_per_s"] / one_each, 2),
     }
+
+
+def settled_count(
+    stack: Stack, sandbox: SandboxClient, since: int, only: set[str] | None = None
+) -> Counter[str]:
+    """Once every channel worker has committed its input, how many times the sandbox took
+    each notification since `since` (those in `only`, when given): a count above 1 is a
+    duplicate."""
+    t = stack.topics
+    wait_until(
+        lambda: all(
+            lag(stack.settings.kafka_bootstrap, t.channel_app_id(c), t.notify(c)) == 0
+            for c in CHANNELS
+        ),
+        120,
+        "the channel workers to commit",
+        stack.check,
+    )
+    return Counter(
+        m["notification_id"]
+        for m in sandbox.messages(since=since, status="accepted")
+        if only is None or m.get("notification_id") in only
+    )
 
 
 def cpu_by_process(stack: Stack) -> dict[str, float]:
@@ -299,21 +321,7 @@ def faults(
             seen = _arrivals(sandbox, expect, since, stack, timeout=600)
         except TimeoutError:
             seen = {}  # counted below: what did not arrive is lost
-        t = stack.topics
-        wait_until(
-            lambda: all(
-                lag(stack.settings.kafka_bootstrap, t.channel_app_id(c), t.notify(c)) == 0
-                for c in CHANNELS
-            ),
-            120,
-            "the channel workers to commit",
-            stack.check,
-        )
-        accepted = Counter(
-            m["notification_id"]
-            for m in sandbox.messages(since=since, status="accepted")
-            if m.get("notification_id") in expect.sent_at_ms
-        )
+        accepted = settled_count(stack, sandbox, since, set(expect.sent_at_ms))
         faulted = sum(1 for _ in sandbox.messages(since=since, status="faulted"))
     finally:
         sandbox.clear_faults()

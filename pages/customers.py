@@ -33,6 +33,7 @@ class Customers(Following):
         self.profiles: dict[str, tuple[str, str, bool]] = {}
         self.prefs: dict[str, dict[str, Any]] = {}
         self.emails: dict[str, str] = {}  # email address (lowercased): customer id
+        self.addresses: dict[str, str] = {}  # customer id: their address in `emails`
         folds = {
             topics.changelog("customers"): self._profile,
             topics.changelog("preferences"): self._preferences,
@@ -60,12 +61,17 @@ class Customers(Following):
         if key is None:
             return
         customer = orjson.loads(key)
+        old = self.addresses.pop(customer, None)
+        if old is not None and self.emails.get(old) == customer:
+            del self.emails[old]
         if value is None:
             self.profiles.pop(customer, None)
             return
         profile = orjson.loads(value)
         if profile.get("email"):
-            self.emails[str(profile["email"]).lower()] = customer
+            address = str(profile["email"]).lower()
+            self.emails[address] = customer
+            self.addresses[customer] = address
         self.profiles[customer] = (
             profile.get("language") or "en",
             profile.get("first_name") or "",

@@ -15,7 +15,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 from stacks import order_placed, stack_settings, wait_committed
 
-from aftercart.stack import PIPELINE, Stack
+from aftercart.scale import ROLES
+from aftercart.stack import Stack
 from bench.measure import wait_until
 from broker import create_topics, describe_topic_configs
 from broker.admin import partition_leader
@@ -232,7 +233,7 @@ def test_a_broker_killed_mid_run_costs_no_notification_and_doubles_none(
     # given the whole pipeline on the cluster, faust's leader topics on three replicas too
     data_dir = tmp_path_factory.mktemp("pipeline")
     stack = Stack(stack_settings(cluster.bootstrap, data_dir), data_dir, own_broker=False)
-    leaders = [TopicSpec(f"{group}-__assignor-__leader", 1) for group in stack.group_ids(PIPELINE)]
+    leaders = [TopicSpec(f"{group}-__assignor-__leader", 1) for group in stack.group_ids(ROLES)]
     create_topics(cluster.bootstrap, leaders)
     first = [e for i in range(15) for e in shopper(f"early{i}")]
     second = [e for i in range(15) for e in shopper(f"late{i}")]
