@@ -64,6 +64,7 @@ def openings(settings: Settings) -> list[Opening]:
             "signing secret",
             "PREFERENCES_SECRET",
         ),
+        _opening("console", "/console", len(settings.console_tokens), "token", "CONSOLE_TOKENS"),
     ]
 
 

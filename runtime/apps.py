@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import Awaitable
 from typing import Any
 
@@ -13,6 +14,7 @@ from faust.worker import Worker as FaustWorker
 
 from runtime.logs import LogFormat, ids_in, use_log_format
 from runtime.settings import Settings
+from runtime.stall import FetchStall, watch_fetches
 from runtime.transport import use_fetch_batching
 from schemas.codec import encode
 from schemas.deadletter import dead_letter
@@ -86,8 +88,14 @@ def dead_letter_of(message: EventT, reason: str, stage: str) -> bytes:
     return encode(record)
 
 
+STALLED_EXIT = 75  # EX_TEMPFAIL: started again, it works
+
+
 def run_worker(app: faust.App, settings: Settings) -> None:
-    """Run one faust app in the foreground until SIGINT/SIGTERM."""
+    """Run one faust app in the foreground until SIGINT/SIGTERM (or until its Kafka client
+    is stuck: runtime/stall.py)."""
+    if settings.kafka_stall_s:
+        _exit_when_stalled(app, watch_fetches(settings.kafka_stall_s))
     # Everything built so far lives as long as the process: keep the collector off it, and
     # collect young objects less often (per-message garbage is short-lived and acyclic).
     gc.freeze()
@@ -95,6 +103,18 @@ def run_worker(app: faust.App, settings: Settings) -> None:
     level = {"warning": "warn", "critical": "crit"}.get(settings.log_level, settings.log_level)
     worker = Worker(app, settings.log_format, loglevel=level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
+
+
+def _exit_when_stalled(app: faust.App, watch: FetchStall) -> None:
+    @app.timer(5.0)
+    async def stall_watch() -> None:
+        why = watch.stalled()
+        if why is not None:
+            logging.getLogger(__name__).critical(
+                "%s: exiting so that the supervisor starts this worker afresh", why
+            )
+            logging.shutdown()
+            os._exit(STALLED_EXIT)
 
 
 class Worker(FaustWorker):

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     kafka_linger_ms: int = Field(default=50, ge=0, le=1000)
     kafka_fetch_wait_ms: int = Field(default=25, ge=0, le=1000)
     kafka_fetch_min_bytes: int = Field(default=64 * 1024, ge=1)
+    # A worker whose fetches from one broker have failed without a pause this long exits, to be
+    # started again with a fresh Kafka client (runtime/stall.py); 0: never.
+    kafka_stall_s: float = Field(default=90.0, ge=0)
 
     # Local broker (aftercart kafka start / up / demo)
     kafka_controller_port: int = 9093

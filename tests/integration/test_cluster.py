@@ -262,7 +262,9 @@ def test_a_broker_killed_mid_run_costs_no_notification_and_doubles_none(
                 sent = sandbox.messages(status="accepted", fields=["notification_id"])
                 return wanted <= {m["notification_id"] for m in sent}
 
-            wait_until(all_there, 240, "every notification", stack.check)
+            # (a worker whose Kafka client stalls on the dead broker exits and is started
+            # again, as `aftercart up` does: runtime/stall.py)
+            wait_until(all_there, 240, "every notification", stack.tend)
             t = stack.topics
             pairs = [(t.streams_app_id, t.events), (t.channel_app_id("email"), t.notify("email"))]
             wait_committed(stack, pairs, 120, "the pipeline to settle")

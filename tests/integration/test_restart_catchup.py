@@ -1,6 +1,7 @@
 """A killed worker's replacement catches up under load, on the real broker: while orders keep
-coming at 60 events/s (about 110 notifications/s over three channels), each worker in turn
-(streams, email, SMS, push) is killed with SIGKILL and started again. The promise: within 30 s
+coming at 60 events/s (about 110 notifications/s over three channels), the stream processor
+and then a channel worker (email; the SMS and push workers are the same code, and `make
+chaos` kills each of the four) are killed with SIGKILL and started again. The promise: within 30 s
 of its start the replacement has committed everything that was on its topic when it started
 (it caught up with the backlog its predecessor left), and in the end every notification arrived
 exactly once (email and SMS; a push in flight at a kill may arrive twice under the same Topic,
@@ -27,6 +28,7 @@ from schemas.notification import notification_id
 
 CHANNELS = ("email", "sms", "push")
 ROLES = ("streams", *CHANNELS)
+KILLED = ("streams", "email")
 CUSTOMERS = 60
 PER_S = 60
 CATCH_UP_S = 30.0
@@ -114,7 +116,7 @@ def test_each_killed_worker_catches_up_within_30_s_under_load(stack: Stack) -> N
     took: dict[str, float] = {}
     with Load(stack, cids) as load:
         wait_until(lambda: len(load.sent) >= PER_S * 3, 60, "the load to start")
-        for role in ROLES:
+        for role in KILLED:
             took[role] = kill_and_restart(stack, role)
     print(
         "\ncatch-up after kill -9, seconds: " + ", ".join(f"{r} {s:.1f}" for r, s in took.items())

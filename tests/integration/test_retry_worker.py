@@ -28,10 +28,16 @@ FAULTS = {"errors": {"503": 0.3}, "rate_limit": 0.05, "retry_after_s": 1}
 
 @pytest.fixture
 def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
-    # Ten attempts: at 35% each, all ten fail once in 36,000 notifications. No SMS rate limit:
-    # the test is about retries, not Twilio's pace.
+    # Ten attempts: at 35% each, all ten fail once in 36,000 notifications. No SMS rate limit,
+    # retries at most 4 s apart and a breaker that probes every 2 s: the test is about the
+    # retry topics, not Twilio's pace or the outage schedule (test_outage.py has that).
     settings = stack_settings(
-        kafka_bootstrap, tmp_path, channel_max_attempts=10, sms_segments_per_s=0
+        kafka_bootstrap,
+        tmp_path,
+        channel_max_attempts=10,
+        sms_segments_per_s=0,
+        retry_max_delay_s=4.0,
+        breaker_probe_every_s=2.0,
     )
     with Stack(settings, tmp_path, own_broker=False) as running:
         running.start(("streams", *CHANNELS), gateway=False)

@@ -30,6 +30,7 @@ def test_with_nothing_configured_every_guarded_route_names_what_opens_it() -> No
         ),
         "unsubscribe": "closed (set AFTERCART_UNSUBSCRIBE_SECRET)",
         "preference center": "closed (set AFTERCART_PREFERENCES_SECRET)",
+        "console": "closed (set AFTERCART_CONSOLE_TOKENS)",
     }
 
 
@@ -39,6 +40,8 @@ def test_configured_routes_are_open_and_say_with_what() -> None:
         events_tokens=[SecretStr("t" * 16)],
         api_tokens=[SecretStr("u" * 16), SecretStr("v" * 16)],
         unsubscribe_secret=SecretStr("w" * 16),
+        preferences_secret=SecretStr("p" * 16),
+        console_tokens=[SecretStr("c" * 16)],
     )
     base = "http://127.0.0.1:8080"
 
@@ -48,6 +51,8 @@ def test_configured_routes_are_open_and_say_with_what() -> None:
     assert lines["cloudevents"] == f"{base}/events (1 token)"
     assert lines["notifications API"] == f"{base}/notifications/{{id}} (2 tokens)"
     assert lines["unsubscribe"] == f"{base}/unsubscribe (signing secret set)"
+    assert lines["preference center"] == f"{base}/preferences/{{link}} (signing secret set)"
+    assert lines["console"] == f"{base}/console (1 token)"
     assert lines["woocommerce webhooks"] == "closed (set AFTERCART_WOOCOMMERCE_SECRETS)"
     sandboxed = openings(Settings(receipts_accept_sandbox=True))
     [twilio] = [o.line(base) for o in sandboxed if o.name == "twilio receipts"]
