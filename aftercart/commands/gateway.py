@@ -37,5 +37,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMAND = Command(
-    "gateway", "run the webhook gateway (Shopify, WooCommerce, CloudEvents)", run, service=True
+    "gateway",
+    "run the gateway: webhooks (Shopify, WooCommerce, CloudEvents), receipts, and the pages",
+    run,
+    service=True,
 )
