@@ -50,6 +50,30 @@ def create_gateway(
 ) -> App:
     """The gateway's routes around an intake (Kafka connection and de-duplication), the
     notifications API over a lookup when one is given, and the pages' routes when given."""
+    own = _own_routes(settings, intake, clock, lookup)
+    made = pages(intake) if pages is not None else Routes()
+    # Every route that takes something in is counted by its answers (ingest/metrics.py): the
+    # gateway's own, and the pages' that publish (the preference center's form).
+    counted = intake.metrics.counted
+    routes = {(m, p): counted(p, h) if m == "POST" else h for (m, p), h in own.exact.items()}
+    routes |= made.exact
+    prefixes = own.prefixed | {
+        (m, p): counted(p, h) if m == "POST" else h for (m, p), h in made.prefixed.items()
+    }
+    return App(
+        routes,
+        max_body=settings.gateway_max_body_bytes,
+        read_timeout_s=settings.gateway_read_timeout_s,
+        on_problem=partial(refused, intake.counts),
+        lifespan=lifespan,
+        prefixes=prefixes,
+    )
+
+
+def _own_routes(
+    settings: Settings, intake: Intake, clock: Clock, lookup: NotificationLookup | None
+) -> Routes:
+    """The webhook, event, receipt, unsubscribe, push sign-up, health and API routes."""
     health = Health(intake)
     shopify = ShopifyWebhooks(settings, intake, clock)
     woocommerce = WooCommerceWebhooks(settings, intake, clock)
@@ -59,7 +83,7 @@ def create_gateway(
     signup = push.PushSignup(settings, intake, clock)
     metrics = Metrics(intake.metrics.registry)
     api = NotificationsApi(settings, lookup)
-    routes: dict[tuple[str, str], Handler] = {
+    exact: dict[tuple[str, str], Handler] = {
         ("GET", "/healthz"): health.alive,
         ("GET", "/readyz"): health.ready,
         ("GET", "/metrics"): metrics.scrape,
@@ -76,32 +100,11 @@ def create_gateway(
         ("OPTIONS", push.SUBSCRIPTIONS): signup.preflight,
         ("POST", push.SUBSCRIPTIONS): signup.subscribe,
     }
-    # Every route that takes something in is counted by its answers (ingest/metrics.py).
-    for (method, path), handler in routes.items():
-        if method == "POST":
-            routes[(method, path)] = intake.metrics.counted(path, handler)
-    on_problem = partial(refused, intake.counts)
-    prefixes: dict[tuple[str, str], Handler] = {
+    prefixed: dict[tuple[str, str], Handler] = {
         ("GET", NOTIFICATIONS): api.notification,
         ("GET", ORDERS): api.order,
     }
-    if pages is not None:
-        made = pages(intake)
-        for (method, path), handler in made.exact.items():
-            routes[(method, path)] = handler
-        for (method, prefix), handler in made.prefixed.items():
-            counted = method == "POST"
-            prefixes[(method, prefix)] = (
-                intake.metrics.counted(prefix, handler) if counted else handler
-            )
-    return App(
-        routes,
-        max_body=settings.gateway_max_body_bytes,
-        read_timeout_s=settings.gateway_read_timeout_s,
-        on_problem=on_problem,
-        lifespan=lifespan,
-        prefixes=prefixes,
-    )
+    return Routes(exact, prefixed)
 
 
 def refused(counts: Counter[str], problem: Problem) -> Answer:

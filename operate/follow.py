@@ -87,17 +87,19 @@ class OrderStory(Story):
 
     def order(self, order: str) -> dict[str, Any] | None:
         """`explain --json` for one order, with its notifications listed (None if unknown)."""
-        return self._told(self.of_order(order), order.strip())
+        return self._with_notifications(self.of_order(order), order.strip())
 
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         """`explain --json` for one customer, with their notifications (None if unknown)."""
-        return self._told(self.of_customer(customer_id), customer_id.strip())
+        return self._with_notifications(self.of_customer(customer_id), customer_id.strip())
 
     def kept_request(self, notification_id: str) -> bytes | None:
         """The request of a notification, if it is among those kept."""
         return self.requests.get(notification_id)
 
-    def _told(self, records: list[DecisionRecord], subject: str) -> dict[str, Any] | None:
+    def _with_notifications(
+        self, records: list[DecisionRecord], subject: str
+    ) -> dict[str, Any] | None:
         if not records:
             return None
         found = as_json(records, subject, self.history)

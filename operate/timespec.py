@@ -25,6 +25,23 @@ def parse_when(text: str, now: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+def time_range(
+    since: str | None, until: str | None, now: datetime, names: tuple[str, str]
+) -> tuple[datetime | None, datetime | None]:
+    """A replay's --since and --until (either may be absent), as `parse_when` reads them;
+    ValueError naming the field (`names`, as the operator knows them) and what is wrong."""
+    found: list[datetime | None] = []
+    for name, text in zip(names, (since, until), strict=True):
+        try:
+            found.append(None if text is None else parse_when(text, now))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    start, end = found
+    if start and end and end < start:
+        raise ValueError(f"{names[1]}: {until} is before {names[0]} {since}")
+    return start, end
+
+
 def epoch_ms(at: datetime) -> int:
     """Kafka's timestamps: milliseconds since the epoch."""
     return int(at.timestamp() * 1000)

@@ -163,11 +163,9 @@ def _report(args: argparse.Namespace, tally: Any, run: Any) -> None:
 
 def _selection(args: argparse.Namespace, now: datetime) -> Any:
     from operate.selection import Selection, parse_offset
+    from operate.timespec import time_range
 
-    since = _when("--since", args.since, now)
-    until = _when("--until", args.until, now)
-    if since and until and until < since:
-        raise ValueError(f"--until: {args.until} is before --since {args.since}")
+    since, until = time_range(args.since, args.until, now, ("--since", "--until"))
     offsets = {}
     for text in args.from_offset:
         try:
@@ -183,17 +181,6 @@ def _selection(args: argparse.Namespace, now: datetime) -> Any:
         orders=frozenset(args.order),
         types=frozenset(args.type),
     )
-
-
-def _when(name: str, text: str | None, now: datetime) -> datetime | None:
-    from operate.timespec import parse_when
-
-    if text is None:
-        return None
-    try:
-        return parse_when(text, now)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
 
 
 def _confirmed(args: argparse.Namespace) -> bool:

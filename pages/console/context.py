@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from channels.render import Renderer
 from ingest.web import Answer, Request
+from operate.activity import Activity
 from pages.console.auth import ConsoleAuth, Visitor
 from pages.console.layout import page
 from pages.forms import EMAIL_HEADERS, HEADERS
@@ -31,6 +32,8 @@ class Story(Protocol):
     def customer(self, customer_id: str) -> dict[str, Any] | None: ...
 
     def request(self, notification_id: str) -> bytes | None: ...
+
+    def activity(self, now: datetime, minutes: int = 60) -> Activity: ...
 
 
 class Emails(Protocol):

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
 
 from ingest.web import Answer, Request
 from operate.activity import Activity
@@ -25,12 +23,6 @@ PART = f"{HOME}/overview"
 ACTIVE = "overview"
 FRESH_S = 5.0  # what Kafka says is read again after this long, however many pages look
 CHART_W, CHART_H = 600, 160
-
-
-class Active(Protocol):
-    """What the overview reads of the followed records."""
-
-    def activity(self, now: datetime, minutes: int = 60) -> Activity: ...
 
 
 @dataclass
@@ -66,7 +58,7 @@ class Overview:
 
     async def _part(self, ctx: Context) -> str:
         kafka = await self._from_kafka(ctx)
-        story: Any = ctx.story
+        story = ctx.story
         done = story.activity(ctx.clock()) if story.waiting is None else None
         return _cards(kafka, done) + _chart(done) + _lags(kafka) + _dead(kafka) + _errors(done)
 

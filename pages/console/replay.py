@@ -16,7 +16,7 @@ from operate.replay import Tally
 from operate.republish import prepare, replay
 from operate.scan import Progress
 from operate.selection import Selection, source
-from operate.timespec import parse_when
+from operate.timespec import time_range
 from pages.console.auth import Visitor
 from pages.console.context import Context, form
 from pages.console.layout import HOME, banner, e, hidden, table
@@ -169,10 +169,7 @@ def _prepared(ctx: Context, asked: dict[str, str], *, dry_run: bool) -> Any:
 
 
 def _selection(asked: dict[str, str], now: datetime) -> Selection:
-    since = _when("since", asked, now)
-    until = _when("until", asked, now)
-    if since and until and until < since:
-        raise ValueError(f"until: {asked['until']} is before since {asked['since']}")
+    since, until = time_range(asked.get("since"), asked.get("until"), now, ("since", "until"))
 
     def listed(name: str) -> frozenset[str]:
         return frozenset(v.strip() for v in asked.get(name, "").split(",") if v.strip())
@@ -184,15 +181,6 @@ def _selection(asked: dict[str, str], now: datetime) -> Selection:
         orders=listed("order"),
         types=listed("type"),
     )
-
-
-def _when(name: str, asked: dict[str, str], now: datetime) -> datetime | None:
-    if name not in asked:
-        return None
-    try:
-        return parse_when(asked[name], now)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
 
 
 def _form(ctx: Context, visitor: Visitor, asked: dict[str, str]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from channels.errors import DeliveryError
@@ -110,6 +111,6 @@ def message_html(req: NotificationRequest, renderer: Renderer) -> str:
 
 def _moment(iso: str) -> str:
     """An ISO time as the console prints it: to the second, with its zone."""
-    zone = iso[19:].split(".")[-1] if "." in iso[19:] else iso[19:]
-    zone = zone[zone.find("+") :] if "+" in zone else zone
-    return f"{iso[:19].replace('T', ' ')} {'UTC' if zone in ('+00:00', 'Z', '') else zone}"
+    at = datetime.fromisoformat(iso)
+    zone = "UTC" if at.utcoffset() in (None, timedelta(0)) else at.isoformat()[-6:]
+    return f"{at:%Y-%m-%d %H:%M:%S} {zone}"
